@@ -1,0 +1,3 @@
+export { ByteReader } from "./byte-reader.ts";
+export { bytesEqual, concatBytes, isAllZero } from "./equal.ts";
+export { fromHex, toHex } from "./hex.ts";

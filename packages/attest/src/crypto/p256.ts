@@ -1,0 +1,56 @@
+/**
+ * ECDSA P-256 as DCAP uses it: raw X‖Y public keys and raw r‖s signatures.
+ *
+ * @module
+ */
+import { createPublicKey, type KeyObject, verify } from "node:crypto";
+import { KeywardError } from "../errors/keyward-error.ts";
+
+/**
+ * Imports a raw P-256 public key, X‖Y (64 bytes), the form DCAP quotes carry.
+ * @throws ERR_KEY_INVALID when the size is wrong or the point is not on the curve
+ */
+export function p256FromRaw(xy: Uint8Array): KeyObject {
+  if (xy.byteLength !== 64) {
+    throw new KeywardError("ERR_KEY_INVALID", `P-256 raw key: expected 64 bytes, got ${xy.byteLength}`);
+  }
+  try {
+    return createPublicKey({
+      format: "jwk",
+      key: { kty: "EC", crv: "P-256", x: b64url(xy.subarray(0, 32)), y: b64url(xy.subarray(32)) },
+    });
+  } catch (cause) {
+    throw new KeywardError("ERR_KEY_INVALID", "P-256 raw key: not a point on the curve", { cause });
+  }
+}
+
+/** The raw X‖Y (64 bytes) of a P-256 public key. */
+export function p256ToRaw(key: KeyObject): Uint8Array {
+  const jwk = key.export({ format: "jwk" });
+  if (jwk.kty !== "EC" || jwk.crv !== "P-256" || jwk.x === undefined || jwk.y === undefined) {
+    throw new KeywardError("ERR_KEY_INVALID", "P-256 raw key: not a P-256 public key");
+  }
+  const out = new Uint8Array(64);
+  out.set(Buffer.from(jwk.x, "base64url"), 0);
+  out.set(Buffer.from(jwk.y, "base64url"), 32);
+  return out;
+}
+
+/**
+ * ECDSA P-256 with SHA-256; `signature` is raw r‖s (IEEE P1363). A primitive: returns false on a
+ * bad signature, and the verifier that calls it turns that into its own error code.
+ */
+export function verifyP256(key: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.byteLength !== 64) return false;
+  if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") return false;
+  try {
+    return verify("sha256", message, { key, dsaEncoding: "ieee-p1363" }, signature);
+  } catch {
+    // OpenSSL rejects some malformed signatures by throwing; for a verifier that is just "invalid".
+    return false;
+  }
+}
+
+function b64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
+}

@@ -1,0 +1,56 @@
+/**
+ * The `keyward` command tree. Thin: each command parses its flags, calls the packages and prints.
+ * Commands are loaded lazily so that `keyward quote verify` never loads the server's database code.
+ *
+ * @module
+ */
+import { EXIT, type ExitCode, reportFailure } from "./output.ts";
+
+/** A command module: `run(args)` returns the exit status. */
+export interface Command {
+  readonly summary: string;
+  run(args: readonly string[]): Promise<ExitCode>;
+}
+
+type Loader = () => Promise<{ readonly command: Command }>;
+
+// "group verb" → module. Each file in commands/ implements one command.
+const commands: Readonly<Record<string, Loader>> = {
+  explain: () => import("./commands/explain.ts"),
+};
+
+/** Runs `keyward ARGS` and returns the exit status. */
+export async function main(argv: readonly string[]): Promise<ExitCode> {
+  const [first, second] = argv;
+  if (first === undefined || first === "help" || first === "--help" || first === "-h") {
+    process.stdout.write(await usage());
+    return first === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const two = second === undefined ? undefined : `${first} ${second}`;
+  const name = two !== undefined && two in commands ? two : first in commands ? first : undefined;
+  const load = name === undefined ? undefined : commands[name];
+  if (name === undefined || load === undefined) {
+    process.stderr.write(`keyward: unknown command "${argv.slice(0, 2).join(" ")}"\n\n${await usage()}`);
+    return EXIT.usage;
+  }
+  const rest = argv.slice(name.split(" ").length);
+  try {
+    const { command } = await load();
+    return await command.run(rest);
+  } catch (e) {
+    return reportFailure(e, rest.includes("--json"));
+  }
+}
+
+async function usage(): Promise<string> {
+  const lines = ["usage: keyward <command> [options]   (keyward <command> --help for its options)", ""];
+  for (const [name, load] of Object.entries(commands)) {
+    try {
+      const { command } = await load();
+      lines.push(`  ${name.padEnd(28)} ${command.summary}`);
+    } catch {
+      // A command whose module is not there yet is simply not listed.
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use as real parts and independent cross-checks:
+# swtpm (a real TPM 2.0), tpm2-tools (tpm2_quote / tpm2_checkquote), zbar-tools (zbarimg).
+# Does nothing when they are all present; needs root (or sudo) otherwise.
+set -euo pipefail
+need=()
+command -v swtpm >/dev/null 2>&1 || need+=(swtpm swtpm-tools)
+command -v tpm2_checkquote >/dev/null 2>&1 || need+=(tpm2-tools)
+command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "system-deps: installing ${need[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >&2
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
