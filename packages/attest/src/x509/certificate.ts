@@ -1,0 +1,236 @@
+/**
+ * X.509 v3 certificates (RFC 5280 §4.1), parsed strictly from their exact DER. The signed region
+ * (`tbs`), names and extensions are the bytes received, never re-encoded.
+ *
+ * @module
+ */
+import { createHash, createPublicKey, type KeyObject } from "node:crypto";
+import { toHex } from "../bytes/hex.ts";
+import { KeywardError } from "../errors/keyward-error.ts";
+import { DerReader, TAG } from "./der.ts";
+import { NAME_ATTRIBUTES, OID_EXT } from "./oids.ts";
+import { pemBlocks, toPem } from "./pem.ts";
+
+/** Key usages of RFC 5280 §4.2.1.3, by bit. */
+export type KeyUsage =
+  | "digitalSignature"
+  | "nonRepudiation"
+  | "keyEncipherment"
+  | "dataEncipherment"
+  | "keyAgreement"
+  | "keyCertSign"
+  | "cRLSign"
+  | "encipherOnly"
+  | "decipherOnly";
+
+const KEY_USAGE_BITS: readonly KeyUsage[] = [
+  "digitalSignature",
+  "nonRepudiation",
+  "keyEncipherment",
+  "dataEncipherment",
+  "keyAgreement",
+  "keyCertSign",
+  "cRLSign",
+  "encipherOnly",
+  "decipherOnly",
+];
+
+/** One certificate extension, as received. */
+export interface Extension {
+  readonly oid: string;
+  readonly critical: boolean;
+  readonly value: Uint8Array;
+}
+
+/** A parsed certificate. Byte fields are views into `der`. */
+export interface Certificate {
+  readonly der: Uint8Array;
+  /** The exact TBSCertificate bytes: the signed region. */
+  readonly tbs: Uint8Array;
+  /** SHA-256 of `der`. */
+  readonly fingerprint256: Uint8Array;
+  /** Lowercase hex of the serial's magnitude (no leading sign byte). */
+  readonly serialNumber: string;
+  readonly subject: string;
+  readonly issuer: string;
+  /** The subject Name's DER, for exact matching. */
+  readonly subjectDer: Uint8Array;
+  /** The issuer Name's DER, for exact matching. */
+  readonly issuerDer: Uint8Array;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** SubjectPublicKeyInfo DER. */
+  readonly spki: Uint8Array;
+  readonly publicKey: KeyObject;
+  /** Signature algorithm OID (dotted). */
+  readonly signatureAlgorithm: string;
+  readonly signature: Uint8Array;
+  readonly isCa: boolean;
+  readonly pathLength: number | undefined;
+  readonly keyUsage: ReadonlySet<KeyUsage> | undefined;
+  readonly extensions: readonly Extension[];
+}
+
+const MAX_CERTIFICATE = 64 * 1024;
+const MAX_EXTENSIONS = 64;
+
+/**
+ * Parses a DER certificate.
+ * @throws ERR_X509_MALFORMED, ERR_DER_MALFORMED, ERR_BYTES_TRUNCATED, ERR_KEY_INVALID
+ */
+export function parseCertificate(der: Uint8Array): Certificate {
+  if (der.byteLength > MAX_CERTIFICATE) malformed(`${der.byteLength} bytes exceeds ${MAX_CERTIFICATE}`);
+  const outer = new DerReader(der, "X.509 certificate");
+  const cert = outer.enter(TAG.SEQUENCE, "Certificate");
+  outer.end();
+  const tbsElement = cert.element(TAG.SEQUENCE, "tbsCertificate");
+  const signatureAlgorithm = readAlgorithm(cert, "signatureAlgorithm");
+  const signature = cert.bitStringBytes("signatureValue");
+  cert.end();
+
+  const tbs = new DerReader(tbsElement.content, "X.509 TBSCertificate", 1);
+  const version = tbs.optional(0xa0);
+  if (version === undefined) malformed("not a v3 certificate");
+  const v = new DerReader(version.content, "X.509 version", 2);
+  if (v.smallInteger("version") !== 2) malformed("not a v3 certificate");
+  v.end();
+  const serial = tbs.unsignedInteger("serialNumber");
+  const innerAlgorithm = readAlgorithm(tbs, "signature");
+  if (innerAlgorithm !== signatureAlgorithm)
+    malformed("signature algorithms inside and outside the TBS differ");
+  const issuer = tbs.element(TAG.SEQUENCE, "issuer");
+  const validity = tbs.enter(TAG.SEQUENCE, "validity");
+  const notBefore = validity.time("notBefore");
+  const notAfter = validity.time("notAfter");
+  validity.end();
+  const subject = tbs.element(TAG.SEQUENCE, "subject");
+  const spki = tbs.element(TAG.SEQUENCE, "subjectPublicKeyInfo");
+  tbs.optional(0x81); // issuerUniqueID
+  tbs.optional(0x82); // subjectUniqueID
+  const extensions: Extension[] = [];
+  const extWrapper = tbs.optional(0xa3);
+  if (extWrapper !== undefined) {
+    const list = new DerReader(extWrapper.content, "X.509 extensions", 2).enter(TAG.SEQUENCE, "Extensions");
+    while (!list.done) {
+      if (extensions.length >= MAX_EXTENSIONS) malformed(`more than ${MAX_EXTENSIONS} extensions`);
+      const ext = list.enter(TAG.SEQUENCE, "Extension");
+      const oid = ext.oid("extnID");
+      const critical = ext.peekTag() === TAG.BOOLEAN ? ext.boolean("critical") : false;
+      const value = ext.octetString("extnValue");
+      ext.end();
+      if (extensions.some((e) => e.oid === oid)) malformed(`extension ${oid} appears twice`); // RFC 5280 §4.2
+      extensions.push({ oid, critical, value });
+    }
+  }
+  tbs.end();
+
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey({ key: Buffer.from(spki.encoded), format: "der", type: "spki" });
+  } catch (cause) {
+    throw new KeywardError("ERR_KEY_INVALID", "X.509: subject public key is not a valid key", { cause });
+  }
+  const { isCa, pathLength } = basicConstraints(extensions);
+  return {
+    der,
+    tbs: tbsElement.encoded,
+    fingerprint256: new Uint8Array(createHash("sha256").update(der).digest()),
+    serialNumber: toHex(serial),
+    subject: nameToString(subject.content),
+    issuer: nameToString(issuer.content),
+    subjectDer: subject.encoded,
+    issuerDer: issuer.encoded,
+    notBefore,
+    notAfter,
+    spki: spki.encoded,
+    publicKey,
+    signatureAlgorithm,
+    signature,
+    isCa,
+    pathLength,
+    keyUsage: keyUsage(extensions),
+    extensions,
+  };
+}
+
+/**
+ * Parses every CERTIFICATE block of a PEM text (at most `max`, default 10), in order.
+ * @throws ERR_ENCODING_INVALID and the codes of {@link parseCertificate}
+ */
+export function parsePemCertificates(pem: string, max = 10): Certificate[] {
+  return pemBlocks(pem, "CERTIFICATE", max).map(parseCertificate);
+}
+
+/** PEM text of a certificate. */
+export function certificateToPem(cert: Certificate): string {
+  return toPem(cert.der, "CERTIFICATE");
+}
+
+/** The value of extension `oid`, or undefined. */
+export function findExtension(cert: Certificate, oid: string): Extension | undefined {
+  return cert.extensions.find((e) => e.oid === oid);
+}
+
+/** Reads an AlgorithmIdentifier and returns its OID (parameters must be absent or NULL). */
+export function readAlgorithm(r: DerReader, field: string): string {
+  const a = r.enter(TAG.SEQUENCE, field);
+  const oid = a.oid(`${field}.algorithm`);
+  if (!a.done) {
+    const p = a.element(TAG.NULL, `${field}.parameters`);
+    if (p.content.byteLength !== 0) malformed(`${field}: NULL parameters with content`);
+  }
+  a.end();
+  return oid;
+}
+
+/** A display form of a Name's DER content (RDNs in order, "CN=…, O=…"). */
+export function nameToString(content: Uint8Array): string {
+  const rdns = new DerReader(content, "X.509 Name", 2);
+  const parts: string[] = [];
+  while (!rdns.done) {
+    const set = rdns.enter(TAG.SET, "RelativeDistinguishedName");
+    while (!set.done) {
+      const atv = set.enter(TAG.SEQUENCE, "AttributeTypeAndValue");
+      const oid = atv.oid("type");
+      const value = atv.any();
+      atv.end();
+      const text = new TextDecoder("utf-8", { fatal: false }).decode(value.content);
+      parts.push(`${NAME_ATTRIBUTES[oid] ?? oid}=${text}`);
+    }
+  }
+  return parts.join(", ");
+}
+
+function basicConstraints(extensions: readonly Extension[]): {
+  isCa: boolean;
+  pathLength: number | undefined;
+} {
+  const ext = extensions.find((e) => e.oid === OID_EXT.BASIC_CONSTRAINTS);
+  if (ext === undefined) return { isCa: false, pathLength: undefined };
+  const outer = new DerReader(ext.value, "basicConstraints", 2);
+  const bc = outer.enter(TAG.SEQUENCE, "BasicConstraints");
+  outer.end();
+  const isCa = bc.peekTag() === TAG.BOOLEAN ? bc.boolean("cA") : false;
+  const pathLength = bc.peekTag() === TAG.INTEGER ? bc.smallInteger("pathLenConstraint") : undefined;
+  bc.end();
+  return { isCa, pathLength };
+}
+
+function keyUsage(extensions: readonly Extension[]): ReadonlySet<KeyUsage> | undefined {
+  const ext = extensions.find((e) => e.oid === OID_EXT.KEY_USAGE);
+  if (ext === undefined) return undefined;
+  const r = new DerReader(ext.value, "keyUsage", 2);
+  const bits = r.element(TAG.BIT_STRING, "KeyUsage").content;
+  r.end();
+  if (bits.byteLength < 1 || (bits[0] ?? 8) > 7) malformed("keyUsage: bad BIT STRING");
+  const usages = new Set<KeyUsage>();
+  KEY_USAGE_BITS.forEach((name, i) => {
+    const byte = bits[1 + (i >> 3)] ?? 0;
+    if ((byte & (0x80 >> (i & 7))) !== 0) usages.add(name);
+  });
+  return usages;
+}
+
+function malformed(message: string): never {
+  throw new KeywardError("ERR_X509_MALFORMED", `X.509: ${message}`);
+}

@@ -1,0 +1,136 @@
+/**
+ * Certificate revocation lists (RFC 5280 §5), read with the strict DER reader (Node has no CRL
+ * API) and checked as Intel's QVL does: signature by the issuer, issuer name, both time bounds.
+ *
+ * @module
+ */
+
+import { bytesEqual } from "../bytes/equal.ts";
+import { toHex } from "../bytes/hex.ts";
+import { KeywardError } from "../errors/keyward-error.ts";
+import { type Certificate, nameToString, readAlgorithm } from "./certificate.ts";
+import { DerReader, TAG } from "./der.ts";
+import { verifySignedBytes } from "./signature.ts";
+import type { SignatureCache } from "./signature-cache.ts";
+
+/** A parsed CRL. */
+export interface Crl {
+  readonly der: Uint8Array;
+  /** The exact TBSCertList bytes: the signed region. */
+  readonly tbs: Uint8Array;
+  readonly issuer: string;
+  readonly issuerDer: Uint8Array;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date;
+  /** Serial numbers of revoked certificates, lowercase hex magnitudes (as `Certificate.serialNumber`). */
+  readonly revokedSerials: ReadonlySet<string>;
+  readonly signatureAlgorithm: string;
+  readonly signature: Uint8Array;
+  readonly extensionOids: readonly string[];
+}
+
+const MAX_CRL = 4 * 1024 * 1024;
+const MAX_REVOKED = 200_000;
+
+/**
+ * Parses a DER CRL.
+ * @throws ERR_CRL_MALFORMED, ERR_DER_MALFORMED, ERR_BYTES_TRUNCATED
+ */
+export function parseCrl(der: Uint8Array): Crl {
+  if (der.byteLength > MAX_CRL) malformed(`${der.byteLength} bytes exceeds ${MAX_CRL}`);
+  try {
+    const outer = new DerReader(der, "CRL");
+    const list = outer.enter(TAG.SEQUENCE, "CertificateList");
+    outer.end();
+    const tbsElement = list.element(TAG.SEQUENCE, "tbsCertList");
+    const signatureAlgorithm = readAlgorithm(list, "signatureAlgorithm");
+    const signature = list.bitStringBytes("signatureValue");
+    list.end();
+
+    const tbs = new DerReader(tbsElement.content, "CRL TBSCertList", 1);
+    if (tbs.peekTag() === TAG.INTEGER && tbs.smallInteger("version") !== 1) malformed("not a v2 CRL");
+    if (readAlgorithm(tbs, "signature") !== signatureAlgorithm) malformed("signature algorithms differ");
+    const issuer = tbs.element(TAG.SEQUENCE, "issuer");
+    const thisUpdate = tbs.time("thisUpdate");
+    const next = tbs.peekTag();
+    if (next !== TAG.UTC_TIME && next !== TAG.GENERALIZED_TIME) malformed("no nextUpdate"); // RFC 5280 §5.1.2.5: MUST
+    const nextUpdate = tbs.time("nextUpdate");
+    const revokedSerials = new Set<string>();
+    if (tbs.peekTag() === TAG.SEQUENCE) {
+      const entries = tbs.enter(TAG.SEQUENCE, "revokedCertificates");
+      while (!entries.done) {
+        if (revokedSerials.size >= MAX_REVOKED) malformed(`more than ${MAX_REVOKED} entries`);
+        const entry = entries.enter(TAG.SEQUENCE, "revokedCertificate");
+        revokedSerials.add(toHex(entry.unsignedInteger("userCertificate")));
+        entry.time("revocationDate");
+        if (!entry.done) entry.element(TAG.SEQUENCE, "crlEntryExtensions");
+        entry.end();
+      }
+    }
+    const extensionOids: string[] = [];
+    const ext = tbs.optional(0xa0);
+    if (ext !== undefined) {
+      const seq = new DerReader(ext.content, "CRL extensions", 2).enter(TAG.SEQUENCE, "Extensions");
+      while (!seq.done) {
+        const e = seq.enter(TAG.SEQUENCE, "Extension");
+        extensionOids.push(e.oid("extnID"));
+        if (e.peekTag() === TAG.BOOLEAN) e.boolean("critical");
+        e.octetString("extnValue");
+        e.end();
+      }
+    }
+    tbs.end();
+    return {
+      der,
+      tbs: tbsElement.encoded,
+      issuer: nameToString(issuer.content),
+      issuerDer: issuer.encoded,
+      thisUpdate,
+      nextUpdate,
+      revokedSerials,
+      signatureAlgorithm,
+      signature,
+      extensionOids,
+    };
+  } catch (e) {
+    if (e instanceof KeywardError && e.code === "ERR_DER_MALFORMED") {
+      throw new KeywardError("ERR_CRL_MALFORMED", e.message, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/**
+ * Checks that `crl` was issued and signed by `issuer` and is current at `at`
+ * (thisUpdate ≤ at ≤ nextUpdate; Intel QVL: STATUS_SGX_CRL_EXPIRED otherwise).
+ * @throws ERR_CRL_ISSUER_MISMATCH, ERR_CRL_SIGNATURE_INVALID, ERR_CRL_EXPIRED
+ */
+export function verifyCrl(crl: Crl, issuer: Certificate, at: Date, cache?: SignatureCache): void {
+  if (!bytesEqual(crl.issuerDer, issuer.subjectDer)) {
+    throw new KeywardError(
+      "ERR_CRL_ISSUER_MISMATCH",
+      `CRL issued by "${crl.issuer}", expected "${issuer.subject}"`,
+    );
+  }
+  const check = () => verifySignedBytes(crl.signatureAlgorithm, issuer.publicKey, crl.tbs, crl.signature);
+  const ok =
+    cache === undefined ? check() : cache.check(issuer.fingerprint256, crl.tbs, crl.signature, check);
+  if (!ok)
+    throw new KeywardError("ERR_CRL_SIGNATURE_INVALID", `CRL of "${crl.issuer}": signature does not verify`);
+  if (at < crl.thisUpdate || at > crl.nextUpdate) {
+    throw new KeywardError(
+      "ERR_CRL_EXPIRED",
+      `CRL of "${crl.issuer}" is valid ${crl.thisUpdate.toISOString()}..${crl.nextUpdate.toISOString()}, not at ${at.toISOString()}`,
+      { detail: { thisUpdate: crl.thisUpdate.toISOString(), nextUpdate: crl.nextUpdate.toISOString() } },
+    );
+  }
+}
+
+/** True when `cert` is on `crl` (the caller has checked that `crl` is its issuer's). */
+export function isRevoked(crl: Crl, cert: Certificate): boolean {
+  return crl.revokedSerials.has(cert.serialNumber);
+}
+
+function malformed(message: string): never {
+  throw new KeywardError("ERR_CRL_MALFORMED", `CRL: ${message}`);
+}

@@ -1,0 +1,22 @@
+export type { Certificate, Extension, KeyUsage } from "./certificate.ts";
+export {
+  certificateToPem,
+  findExtension,
+  nameToString,
+  parseCertificate,
+  parsePemCertificates,
+  readAlgorithm,
+} from "./certificate.ts";
+export type { ChainOptions, ChainResult } from "./chain.ts";
+export { verifyCertificateChain } from "./chain.ts";
+export type { Crl } from "./crl.ts";
+export { isRevoked, parseCrl, verifyCrl } from "./crl.ts";
+export type { DerElement } from "./der.ts";
+export { DerReader, decodeOid, TAG } from "./der.ts";
+export { NAME_ATTRIBUTES, OID_EXT, OID_SGX, OID_SIG } from "./oids.ts";
+export type { PckExtensions } from "./pck-extensions.ts";
+export { parsePckExtensions } from "./pck-extensions.ts";
+export { pemBlocks, toPem } from "./pem.ts";
+export { verifySignedBytes } from "./signature.ts";
+export type { SignatureCache } from "./signature-cache.ts";
+export { createSignatureCache } from "./signature-cache.ts";
