@@ -157,19 +157,14 @@ export class DerReader {
   time(field: string): Date {
     const e = this.any();
     const s = new TextDecoder("ascii").decode(e.content);
-    let m: RegExpExecArray | null = null;
-    let year = 0;
-    if (e.tag === TAG.UTC_TIME && (m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s)) !== null) {
-      const yy = Number(m[1]);
-      year = yy >= 50 ? 1900 + yy : 2000 + yy; // RFC 5280 §4.1.2.5.1
-    } else if (
-      e.tag === TAG.GENERALIZED_TIME &&
-      (m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s)) !== null
-    ) {
-      year = Number(m[1]);
-    } else {
-      return malformed(this.#r.what, `${field}: not a UTCTime or GeneralizedTime in Zulu`);
-    }
+    const utc = e.tag === TAG.UTC_TIME ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
+    const gen =
+      e.tag === TAG.GENERALIZED_TIME ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
+    const m = utc ?? gen;
+    if (m === null) return malformed(this.#r.what, `${field}: not a UTCTime or GeneralizedTime in Zulu`);
+    const yy = Number(m[1]);
+    // RFC 5280 §4.1.2.5.1: UTCTime years 50..99 are 19xx, 00..49 are 20xx.
+    const year = utc !== null ? (yy >= 50 ? 1900 + yy : 2000 + yy) : yy;
     const [, , mo, d, h, mi, se] = m.map(Number);
     const t = Date.UTC(year, (mo ?? 0) - 1, d, h, mi, se);
     const date = new Date(t);
