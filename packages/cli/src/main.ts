@@ -17,6 +17,8 @@ type Loader = () => Promise<{ readonly command: Command }>;
 // "group verb" → module. Each file in commands/ implements one command.
 const commands: Readonly<Record<string, Loader>> = {
   explain: () => import("./commands/explain.ts"),
+  "quote inspect": () => import("./commands/quote-inspect.ts"),
+  "quote verify": () => import("./commands/quote-verify.ts"),
 };
 
 /** Runs `keyward ARGS` and returns the exit status. */

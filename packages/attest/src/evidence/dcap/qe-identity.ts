@@ -1,0 +1,74 @@
+/**
+ * QE Identity (Intel PCS v4 `enclaveIdentity`, version 2; ids QE and TD_QE): what the quoting
+ * enclave must be, and the TCB levels of its ISVSVN.
+ *
+ * @module
+ */
+import { KeywardError } from "../../errors/keyward-error.ts";
+import { JsonFields } from "./json-fields.ts";
+import type { ModuleTcbLevel } from "./tcb-info.ts";
+import { parseJson } from "./tcb-info.ts";
+
+/** Parsed QE Identity. */
+export interface QeIdentity {
+  readonly id: "QE" | "TD_QE";
+  readonly version: number;
+  readonly issueDate: Date;
+  readonly nextUpdate: Date;
+  readonly tcbEvaluationDataNumber: number;
+  readonly miscSelect: number;
+  readonly miscSelectMask: number;
+  /** 16 bytes, in report memory order. */
+  readonly attributes: Uint8Array;
+  readonly attributesMask: Uint8Array;
+  readonly mrSigner: Uint8Array;
+  readonly isvProdId: number;
+  /** Highest ISVSVN first. */
+  readonly tcbLevels: readonly ModuleTcbLevel[];
+}
+
+/**
+ * Parses the signed `enclaveIdentity` body.
+ * @throws ERR_DCAP_COLLATERAL_MALFORMED
+ */
+export function parseQeIdentity(body: Uint8Array): QeIdentity {
+  const f = new JsonFields(parseJson(body, "enclaveIdentity"), "enclaveIdentity");
+  const id = f.string("id");
+  if (id !== "QE" && id !== "TD_QE") malformed(`id "${id}" is not a quoting enclave`);
+  const version = f.integer("version");
+  // QvE supports versions 2 and 3 of the identity format.
+  if (version !== 2 && version !== 3) malformed(`version ${version}`);
+  const tcbLevels = f
+    .array("tcbLevels", 256)
+    .map((l) => ({
+      isvSvn: l.object("tcb").integer("isvsvn", 0xffff),
+      tcbDate: l.string("tcbDate"),
+      tcbStatus: l.status("tcbStatus"),
+      advisoryIds: l.advisoryIds("advisoryIDs"),
+    }))
+    .sort((a, b) => b.isvSvn - a.isvSvn);
+  return {
+    id,
+    version,
+    issueDate: f.date("issueDate"),
+    nextUpdate: f.date("nextUpdate"),
+    tcbEvaluationDataNumber: f.has("tcbEvaluationDataNumber") ? f.integer("tcbEvaluationDataNumber") : 0,
+    miscSelect: hexU32(f, "miscselect"),
+    miscSelectMask: hexU32(f, "miscselectMask"),
+    attributes: f.hex("attributes", 16),
+    attributesMask: f.hex("attributesMask", 16),
+    mrSigner: f.hex("mrsigner", 32),
+    isvProdId: f.integer("isvprodid", 0xffff),
+    tcbLevels,
+  };
+}
+
+// MISCSELECT is written as 8 hex digits, most significant first; the report holds it as a u32.
+function hexU32(f: JsonFields, key: string): number {
+  const b = f.hex(key, 4);
+  return (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
+}
+
+function malformed(message: string): never {
+  throw new KeywardError("ERR_DCAP_COLLATERAL_MALFORMED", `enclaveIdentity: ${message}`);
+}

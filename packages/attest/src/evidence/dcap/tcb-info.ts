@@ -1,0 +1,151 @@
+/**
+ * TCB Info (Intel PCS v4 `tcbInfo`, versions 2 and 3, SGX and TDX): the TCB levels a platform's
+ * SVNs are graded against. Parsed from the exact signed bytes.
+ *
+ * @module
+ */
+import { KeywardError } from "../../errors/keyward-error.ts";
+import type { TcbStatus } from "../claims.ts";
+import { JsonFields } from "./json-fields.ts";
+
+/** One TCB level, highest first in `TcbInfo.tcbLevels`. */
+export interface TcbLevel {
+  /** SGX TCB component SVNs, 16. */
+  readonly sgxComponents: readonly number[];
+  readonly pceSvn: number;
+  /** TDX TCB component SVNs, 16 (TDX TCB Info only). */
+  readonly tdxComponents?: readonly number[];
+  readonly tcbDate: string;
+  readonly tcbStatus: TcbStatus;
+  readonly advisoryIds: readonly string[];
+}
+
+/** A level of a TDX module identity, graded on the module's ISVSVN (TEE_TCB_SVN[0]). */
+export interface ModuleTcbLevel {
+  readonly isvSvn: number;
+  readonly tcbDate: string;
+  readonly tcbStatus: TcbStatus;
+  readonly advisoryIds: readonly string[];
+}
+
+/** Expected TDX module signer and attributes. */
+export interface TdxModule {
+  readonly mrSigner: Uint8Array;
+  readonly attributes: Uint8Array;
+  readonly attributesMask: Uint8Array;
+}
+
+/** A TDX module identity (`TDX_01`, `TDX_03`, ...). */
+export interface TdxModuleIdentity extends TdxModule {
+  readonly id: string;
+  readonly tcbLevels: readonly ModuleTcbLevel[];
+}
+
+/** Parsed TCB Info. */
+export interface TcbInfo {
+  readonly id: "SGX" | "TDX";
+  readonly version: 2 | 3;
+  readonly issueDate: Date;
+  readonly nextUpdate: Date;
+  readonly fmspc: Uint8Array;
+  readonly pceId: Uint8Array;
+  readonly tcbType: number;
+  readonly tcbEvaluationDataNumber: number;
+  readonly tdxModule?: TdxModule;
+  readonly tdxModuleIdentities: readonly TdxModuleIdentity[];
+  readonly tcbLevels: readonly TcbLevel[];
+}
+
+const MAX_LEVELS = 256;
+
+/**
+ * Parses the signed `tcbInfo` body.
+ * @throws ERR_DCAP_COLLATERAL_MALFORMED
+ */
+export function parseTcbInfo(body: Uint8Array): TcbInfo {
+  const f = new JsonFields(parseJson(body, "tcbInfo"), "tcbInfo");
+  const version = f.integer("version");
+  if (version !== 2 && version !== 3) malformed(`version ${version} (2 and 3 are supported)`);
+  // v2 TCB Info is SGX only and has no id.
+  const id = version === 2 ? "SGX" : f.string("id");
+  if (id !== "SGX" && id !== "TDX") malformed(`id "${id}"`);
+  const tdx = id === "TDX";
+  const tcbLevels = f.array("tcbLevels", MAX_LEVELS).map((l) => {
+    let sgxComponents: number[];
+    let tdxComponents: number[] | undefined;
+    let pceSvn: number;
+    const tcb = l.object("tcb");
+    if (version === 2) {
+      sgxComponents = Array.from({ length: 16 }, (_, i) =>
+        tcb.integer(`sgxtcbcomp${String(i + 1).padStart(2, "0")}svn`, 255),
+      );
+      pceSvn = tcb.integer("pcesvn", 0xffff);
+    } else {
+      sgxComponents = components(tcb, "sgxtcbcomponents");
+      pceSvn = tcb.integer("pcesvn", 0xffff);
+      if (tdx) tdxComponents = components(tcb, "tdxtcbcomponents");
+    }
+    return {
+      sgxComponents,
+      pceSvn,
+      ...(tdxComponents === undefined ? {} : { tdxComponents }),
+      tcbDate: l.string("tcbDate"),
+      tcbStatus: l.status("tcbStatus"),
+      advisoryIds: l.advisoryIds("advisoryIDs"),
+    };
+  });
+  const tdxModule = tdx && f.has("tdxModule") ? moduleFields(f.object("tdxModule")) : undefined;
+  const tdxModuleIdentities =
+    tdx && f.has("tdxModuleIdentities")
+      ? f.array("tdxModuleIdentities", 64).map((m) => ({
+          id: m.string("id"),
+          ...moduleFields(m),
+          tcbLevels: m.array("tcbLevels", MAX_LEVELS).map((l) => ({
+            isvSvn: l.object("tcb").integer("isvsvn", 255),
+            tcbDate: l.string("tcbDate"),
+            tcbStatus: l.status("tcbStatus"),
+            advisoryIds: l.advisoryIds("advisoryIDs"),
+          })),
+        }))
+      : [];
+  return {
+    id,
+    version,
+    issueDate: f.date("issueDate"),
+    nextUpdate: f.date("nextUpdate"),
+    fmspc: f.hex("fmspc", 6),
+    pceId: f.hex("pceId", 2),
+    tcbType: version === 3 ? f.integer("tcbType") : f.has("tcbType") ? f.integer("tcbType") : 0,
+    tcbEvaluationDataNumber: f.has("tcbEvaluationDataNumber") ? f.integer("tcbEvaluationDataNumber") : 0,
+    ...(tdxModule === undefined ? {} : { tdxModule }),
+    tdxModuleIdentities,
+    tcbLevels,
+  };
+}
+
+function components(tcb: JsonFields, key: string): number[] {
+  const list = tcb.array(key, 16);
+  if (list.length !== 16) malformed(`${key} has ${list.length} entries, not 16`);
+  return list.map((c) => c.integer("svn", 255));
+}
+
+function moduleFields(m: JsonFields): TdxModule {
+  return {
+    mrSigner: m.hex("mrsigner", 48),
+    attributes: m.hex("attributes", 8),
+    attributesMask: m.hex("attributesMask", 8),
+  };
+}
+
+/** Parses collateral JSON from its exact bytes (strict UTF-8). */
+export function parseJson(body: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch (cause) {
+    throw new KeywardError("ERR_DCAP_COLLATERAL_MALFORMED", `${what}: not valid UTF-8 JSON`, { cause });
+  }
+}
+
+function malformed(message: string): never {
+  throw new KeywardError("ERR_DCAP_COLLATERAL_MALFORMED", `tcbInfo: ${message}`);
+}

@@ -1,0 +1,379 @@
+/**
+ * DCAP quote verification with Intel QVL semantics (QuoteVerification.cpp, QuoteVerifier.cpp,
+ * TcbLevelCheck.cpp; see docs/dcap.md): PCK chain and CRLs, TCB Info and QE Identity, the QE
+ * report, the quote signature, and the TCB status. Pure: time, anchors and collateral come in.
+ *
+ * @module
+ */
+import type { KeyObject } from "node:crypto";
+import { bytesEqual, isAllZero } from "../../bytes/equal.ts";
+import { toHex } from "../../bytes/hex.ts";
+import { sha256 } from "../../crypto/digest.ts";
+import { p256FromRaw, verifyP256 } from "../../crypto/p256.ts";
+import { KeywardError } from "../../errors/keyward-error.ts";
+import type { Certificate } from "../../x509/certificate.ts";
+import { parsePemCertificates } from "../../x509/certificate.ts";
+import { verifyCertificateChain } from "../../x509/chain.ts";
+import { type Crl, parseCrl } from "../../x509/crl.ts";
+import { type PckExtensions, parsePckExtensions } from "../../x509/pck-extensions.ts";
+import { createSignatureCache, type SignatureCache } from "../../x509/signature-cache.ts";
+import type { Platform, TcbStatus, VerifiedQuote } from "../claims.ts";
+import { sgxClaimsOf, tdxClaimsOf } from "./claims.ts";
+import type { DcapCollateral, SignedCollateral } from "./collateral.ts";
+import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from "./intel-root.ts";
+import { parseQeIdentity, type QeIdentity } from "./qe-identity.ts";
+import { type DcapQuote, parseDcapQuote, TEE_SGX } from "./quote.ts";
+import { parseTcbInfo, type TcbInfo } from "./tcb-info.ts";
+import { convergeQe, expectedTdxModule, gradePlatform, gradeQe } from "./tcb-status.ts";
+
+/** A pinned root and what it vouches for. */
+export interface TrustAnchor {
+  readonly certificate: Certificate;
+  /** `hardware` for Intel's root; `simulated` for Keyward's simulation root. */
+  readonly platform: Platform;
+}
+
+/** The verdict: the normalized claims plus how the TCB status was reached. */
+export interface DcapVerdict extends VerifiedQuote {
+  readonly details: {
+    readonly platformTcbStatus: TcbStatus;
+    readonly qeTcbStatus: TcbStatus;
+    readonly tcbDate: string;
+    readonly tcbEvaluationDataNumber: number;
+    readonly tdxModule?: { readonly id: string; readonly isvSvn: number; readonly status: TcbStatus };
+    readonly pck: PckExtensions & { readonly issuer: string; readonly serial: string };
+    /** Zero bytes after the quote's signature data. */
+    readonly padding: number;
+  };
+}
+
+/** A verifier with warm caches. */
+export interface DcapVerifier {
+  /**
+   * Verifies `quote` against `collateral` at time `at`.
+   * @throws KeywardError at the first failed check (see docs/errors.md)
+   */
+  verify(quote: Uint8Array, collateral: DcapCollateral, at: Date): DcapVerdict;
+}
+
+/** Options of {@link createDcapVerifier}. */
+export interface DcapVerifierOptions {
+  /** Trust anchors; default: Intel's SGX Root CA only. */
+  readonly anchors?: readonly TrustAnchor[];
+  /** Bound of each cache (parsed chains, prepared collateral, signature results). */
+  readonly cacheSize?: number;
+}
+
+interface PreparedCollateral {
+  readonly tcbInfo: TcbInfo;
+  readonly tcbChain: readonly Certificate[];
+  readonly qeIdentity: QeIdentity;
+  readonly qeChain: readonly Certificate[];
+  readonly rootCrl: Crl;
+  readonly pckCrl: Crl;
+  readonly source: DcapCollateral;
+}
+
+/** The pinned Intel SGX Root CA as a hardware trust anchor (its fingerprint checked). */
+export function intelTrustAnchor(): TrustAnchor {
+  const [certificate] = parsePemCertificates(INTEL_SGX_ROOT_CA_PEM, 1);
+  if (certificate === undefined || toHex(certificate.fingerprint256) !== INTEL_SGX_ROOT_CA_SHA256) {
+    throw new KeywardError(
+      "ERR_INTERNAL",
+      "the embedded Intel SGX Root CA does not match its pinned fingerprint",
+    );
+  }
+  return { certificate, platform: "hardware" };
+}
+
+/** A verifier whose caches make repeated verifications cheap. */
+export function createDcapVerifier(options: DcapVerifierOptions = {}): DcapVerifier {
+  const anchors = options.anchors ?? [intelTrustAnchor()];
+  const size = options.cacheSize ?? 1024;
+  const signatures = createSignatureCache(size * 8);
+  const chains = boundedMap<string, readonly Certificate[]>(size);
+  const collaterals = new WeakMap<DcapCollateral, PreparedCollateral>();
+  const attestationKeys = boundedMap<string, KeyObject>(size);
+
+  const chainOf = (pem: string): readonly Certificate[] => {
+    let chain = chains.get(pem);
+    if (chain === undefined) {
+      chain = parsePemCertificates(pem, 4);
+      chains.set(pem, chain);
+    }
+    return chain;
+  };
+
+  const prepare = (c: DcapCollateral): PreparedCollateral => {
+    let p = collaterals.get(c);
+    if (p === undefined) {
+      p = {
+        tcbInfo: parseTcbInfo(c.tcbInfo.body),
+        tcbChain: chainOf(c.tcbInfo.issuerChainPem),
+        qeIdentity: parseQeIdentity(c.qeIdentity.body),
+        qeChain: chainOf(c.qeIdentity.issuerChainPem),
+        rootCrl: parseCrl(c.rootCaCrl),
+        pckCrl: parseCrl(c.pckCrl),
+        source: c,
+      };
+      collaterals.set(c, p);
+    }
+    return p;
+  };
+
+  return {
+    verify(bytes, collateral, at) {
+      const quote = parseDcapQuote(bytes);
+      const c = prepare(collateral);
+      return verifyParsed(quote, c, at, anchors, signatures, chainOf, attestationKeys);
+    },
+  };
+}
+
+/**
+ * Verifies one quote (no caches kept between calls).
+ * @throws KeywardError at the first failed check
+ */
+export function verifyDcapQuote(
+  quote: Uint8Array,
+  collateral: DcapCollateral,
+  options: { readonly at: Date; readonly anchors?: readonly TrustAnchor[] },
+): DcapVerdict {
+  return createDcapVerifier(options.anchors === undefined ? {} : { anchors: options.anchors }).verify(
+    quote,
+    collateral,
+    options.at,
+  );
+}
+
+function verifyParsed(
+  quote: DcapQuote,
+  c: PreparedCollateral,
+  at: Date,
+  anchors: readonly TrustAnchor[],
+  signatures: SignatureCache,
+  chainOf: (pem: string) => readonly Certificate[],
+  attestationKeys: Map<string, KeyObject>,
+): DcapVerdict {
+  const sig = quote.signatureData;
+  const tdx = quote.header.teeType !== TEE_SGX;
+
+  // B. PCK chain: leaf, Platform/Processor CA, root; to a pinned anchor; CRLs of both CAs.
+  const pckChain = chainOf(sig.pckChainPem);
+  if (pckChain.length !== 3) {
+    throw new KeywardError(
+      "ERR_DCAP_PCK_CHAIN_INVALID",
+      `PCK chain has ${pckChain.length} certificates, not 3`,
+    );
+  }
+  const leaf = pckChain[0] as Certificate;
+  // QVL 4.1.2.4.6: the PCK CRL must be the one of the PCK leaf's issuer.
+  if (!bytesEqual(c.pckCrl.issuerDer, leaf.issuerDer)) {
+    throw new KeywardError(
+      "ERR_CRL_ISSUER_MISMATCH",
+      `PCK CRL is of "${c.pckCrl.issuer}", the PCK leaf's issuer is "${leaf.issuer}"`,
+    );
+  }
+  const pckPath = verifyCertificateChain(pckChain, {
+    anchors: anchors.map((a) => a.certificate),
+    at,
+    crls: [c.rootCrl, c.pckCrl],
+    cache: signatures,
+  });
+  const anchor = anchors.find((a) => a.certificate === pckPath.anchor) as TrustAnchor;
+  const pck = parsePckExtensions(leaf);
+
+  // C, D. TCB Info and QE Identity: signed by the TCB Signing certificate under the same anchor.
+  const tcbUntil = verifySignedCollateral(
+    "TCB Info",
+    c.source.tcbInfo,
+    c.tcbChain,
+    c.tcbInfo,
+    anchor,
+    c.rootCrl,
+    at,
+    signatures,
+  );
+  const qeUntil = verifySignedCollateral(
+    "QE Identity",
+    c.source.qeIdentity,
+    c.qeChain,
+    c.qeIdentity,
+    anchor,
+    c.rootCrl,
+    at,
+    signatures,
+  );
+  if (c.tcbInfo.id !== (tdx ? "TDX" : "SGX")) {
+    mismatch(`TCB Info id ${c.tcbInfo.id} for a${tdx ? " TDX" : "n SGX"} quote`);
+  }
+  if (c.qeIdentity.id !== (tdx ? "TD_QE" : "QE"))
+    mismatch(`QE Identity id ${c.qeIdentity.id} for this quote`);
+  if (tdx && c.qeIdentity.version !== 2) mismatch(`TD_QE identity version ${c.qeIdentity.version}`);
+  // E.5 (4.1.2.4.10): the collateral is this platform's.
+  if (!bytesEqual(pck.fmspc, c.tcbInfo.fmspc)) {
+    mismatch(`TCB Info is for FMSPC ${toHex(c.tcbInfo.fmspc)}, the PCK certificate says ${toHex(pck.fmspc)}`);
+  }
+  if (!bytesEqual(pck.pceId, c.tcbInfo.pceId)) {
+    mismatch(
+      `TCB Info is for PCE-ID ${toHex(c.tcbInfo.pceId)}, the PCK certificate says ${toHex(pck.pceId)}`,
+    );
+  }
+
+  // E.6 (4.1.2.4.11): the TDX module is the one TCB Info names.
+  if (quote.body.kind !== "sgx") {
+    const report = quote.body.report;
+    const expected = expectedTdxModule(c.tcbInfo, report.teeTcbSvn);
+    const masked = report.seamAttributes.map((b, i) => b & (expected.attributesMask[i] ?? 0));
+    if (!bytesEqual(report.mrSignerSeam, expected.mrSigner)) {
+      throw new KeywardError(
+        "ERR_DCAP_TDX_MODULE_MISMATCH",
+        "MRSIGNERSEAM is not the TDX module signer TCB Info names",
+      );
+    }
+    if (!isAllZero(report.seamAttributes) || !bytesEqual(masked, expected.attributes)) {
+      throw new KeywardError("ERR_DCAP_TDX_MODULE_MISMATCH", "SEAMATTRIBUTES differ from TCB Info's");
+    }
+  }
+
+  // E.7, E.8 (4.1.2.4.12–13): the QE report is signed by the PCK key and binds the attestation key.
+  const qe = sig.qeReport;
+  const qeOk = signatures.check(leaf.fingerprint256, sig.qeReportBytes, sig.qeReportSignature, () =>
+    verifyP256(leaf.publicKey, sig.qeReportBytes, sig.qeReportSignature),
+  );
+  if (!qeOk)
+    throw new KeywardError(
+      "ERR_DCAP_QE_REPORT_SIGNATURE_INVALID",
+      "QE report: signature by the PCK key does not verify",
+    );
+  const binding = sha256(sig.attestationKey, sig.qeAuthData);
+  if (!bytesEqual(qe.reportData.subarray(0, 32), binding) || !isAllZero(qe.reportData.subarray(32))) {
+    throw new KeywardError(
+      "ERR_DCAP_QE_REPORT_DATA_MISMATCH",
+      "QE report data is not SHA-256(attestation key ‖ QE auth data) ‖ zeros",
+    );
+  }
+
+  // E.9 (4.1.2.4.15): the QE is the one QE Identity describes; its TCB level.
+  const id = c.qeIdentity;
+  const attributesMasked = qe.attributes.map((b, i) => b & (id.attributesMask[i] ?? 0));
+  const problems = [
+    (qe.miscSelect & id.miscSelectMask) >>> 0 !== id.miscSelect ? "MISCSELECT" : "",
+    !bytesEqual(attributesMasked, id.attributes) ? "ATTRIBUTES" : "",
+    !bytesEqual(qe.mrSigner, id.mrSigner) ? "MRSIGNER" : "",
+    qe.isvProdId !== id.isvProdId ? "ISVPRODID" : "",
+  ].filter((p) => p !== "");
+  if (problems.length > 0) {
+    throw new KeywardError(
+      "ERR_DCAP_QE_IDENTITY_MISMATCH",
+      `QE report differs from QE Identity in ${problems.join(", ")}`,
+      {
+        detail: { fields: problems },
+      },
+    );
+  }
+  const qeLevel = gradeQe(id, qe.isvSvn);
+
+  // E.10 (4.1.2.4.16): the quote signature by the attestation key over header ‖ body.
+  const keyHex = toHex(sig.attestationKey);
+  let attestationKey = attestationKeys.get(keyHex);
+  if (attestationKey === undefined) {
+    attestationKey = p256FromRaw(sig.attestationKey);
+    attestationKeys.set(keyHex, attestationKey);
+  }
+  if (!verifyP256(attestationKey, quote.signed, sig.signature)) {
+    throw new KeywardError(
+      "ERR_DCAP_QUOTE_SIGNATURE_INVALID",
+      "quote signature does not verify with the attestation key",
+    );
+  }
+
+  // E.11 (4.1.2.4.17): TCB status of the platform, converged with the QE's.
+  const grade = gradePlatform(c.tcbInfo, {
+    sgxComponents: pck.tcb.sgxTcbComponents,
+    pceSvn: pck.tcb.pceSvn,
+    ...(quote.body.kind === "sgx" ? {} : { teeTcbSvn: quote.body.report.teeTcbSvn }),
+  });
+  const tcbStatus = convergeQe(grade.platformStatus, qeLevel.tcbStatus);
+  const advisoryIds = [...new Set([...grade.advisoryIds, ...qeLevel.advisoryIds])].sort();
+  const claims = quote.body.kind === "sgx" ? sgxClaimsOf(quote.body.report) : tdxClaimsOf(quote.body.report);
+  const validUntil = new Date(Math.min(pckPath.validUntil.getTime(), tcbUntil.getTime(), qeUntil.getTime()));
+  return {
+    tee: tdx ? "tdx" : "sgx",
+    quoteVersion: quote.header.version,
+    platform: anchor.platform,
+    tcbStatus,
+    advisoryIds,
+    fmspc: pck.fmspc,
+    claims,
+    validUntil,
+    details: {
+      platformTcbStatus: grade.platformStatus,
+      qeTcbStatus: qeLevel.tcbStatus,
+      tcbDate: (grade.tdxLevel ?? grade.sgxLevel).tcbDate,
+      tcbEvaluationDataNumber: c.tcbInfo.tcbEvaluationDataNumber,
+      ...(grade.module === undefined
+        ? {}
+        : {
+            tdxModule: {
+              id: grade.module.id,
+              isvSvn: grade.module.isvSvn,
+              status: grade.module.level.tcbStatus,
+            },
+          }),
+      pck: { ...pck, issuer: leaf.issuer, serial: leaf.serialNumber },
+      padding: quote.padding,
+    },
+  };
+}
+
+function verifySignedCollateral(
+  what: string,
+  signed: SignedCollateral,
+  chain: readonly Certificate[],
+  parsed: { readonly issueDate: Date; readonly nextUpdate: Date },
+  anchor: TrustAnchor,
+  rootCrl: Crl,
+  at: Date,
+  signatures: SignatureCache,
+): Date {
+  const path = verifyCertificateChain(chain, {
+    anchors: [anchor.certificate],
+    at,
+    crls: [rootCrl],
+    cache: signatures,
+  });
+  const signer = path.path[0];
+  if (signer === undefined)
+    throw new KeywardError("ERR_X509_PATH_INVALID", `${what}: issuer chain has no signing certificate`);
+  const ok = signatures.check(signer.fingerprint256, signed.body, signed.signature, () =>
+    verifyP256(signer.publicKey, signed.body, signed.signature),
+  );
+  if (!ok)
+    throw new KeywardError("ERR_DCAP_COLLATERAL_SIGNATURE_INVALID", `${what}: signature does not verify`);
+  if (at < parsed.issueDate || at > parsed.nextUpdate) {
+    throw new KeywardError(
+      "ERR_DCAP_COLLATERAL_EXPIRED",
+      `${what} is valid ${parsed.issueDate.toISOString()}..${parsed.nextUpdate.toISOString()}, not at ${at.toISOString()}`,
+      { detail: { issueDate: parsed.issueDate.toISOString(), nextUpdate: parsed.nextUpdate.toISOString() } },
+    );
+  }
+  return new Date(Math.min(path.validUntil.getTime(), parsed.nextUpdate.getTime()));
+}
+
+function mismatch(message: string): never {
+  throw new KeywardError("ERR_DCAP_COLLATERAL_MISMATCH", message);
+}
+
+function boundedMap<K, V>(max: number): Map<K, V> {
+  const m = new Map<K, V>();
+  const set = m.set.bind(m);
+  m.set = (k: K, v: V) => {
+    if (m.size >= max && !m.has(k)) {
+      const oldest = m.keys().next();
+      if (oldest.done !== true) m.delete(oldest.value);
+    }
+    return set(k, v);
+  };
+  return m;
+}
