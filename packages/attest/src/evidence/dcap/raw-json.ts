@@ -42,7 +42,8 @@ export function rawJsonMember(text: string, key: string): string {
   return found;
 }
 
-function skipSpace(t: string, i: number): number {
+function skipSpace(t: string, from: number): number {
+  let i = from;
   while (i < t.length && (t[i] === " " || t[i] === "\n" || t[i] === "\r" || t[i] === "\t")) i++;
   return i;
 }

@@ -220,22 +220,6 @@ function verifyParsed(
     );
   }
 
-  // E.6 (4.1.2.4.11): the TDX module is the one TCB Info names.
-  if (quote.body.kind !== "sgx") {
-    const report = quote.body.report;
-    const expected = expectedTdxModule(c.tcbInfo, report.teeTcbSvn);
-    const masked = report.seamAttributes.map((b, i) => b & (expected.attributesMask[i] ?? 0));
-    if (!bytesEqual(report.mrSignerSeam, expected.mrSigner)) {
-      throw new KeywardError(
-        "ERR_DCAP_TDX_MODULE_MISMATCH",
-        "MRSIGNERSEAM is not the TDX module signer TCB Info names",
-      );
-    }
-    if (!isAllZero(report.seamAttributes) || !bytesEqual(masked, expected.attributes)) {
-      throw new KeywardError("ERR_DCAP_TDX_MODULE_MISMATCH", "SEAMATTRIBUTES differ from TCB Info's");
-    }
-  }
-
   // E.7, E.8 (4.1.2.4.12–13): the QE report is signed by the PCK key and binds the attestation key.
   const qe = sig.qeReport;
   const qeOk = signatures.check(leaf.fingerprint256, sig.qeReportBytes, sig.qeReportSignature, () =>
@@ -252,6 +236,37 @@ function verifyParsed(
       "ERR_DCAP_QE_REPORT_DATA_MISMATCH",
       "QE report data is not SHA-256(attestation key ‖ QE auth data) ‖ zeros",
     );
+  }
+
+  // E.10 (4.1.2.4.16): the quote signature by the attestation key over header ‖ body. Checked
+  // before anything that reads the body, so a changed body byte always fails here.
+  const keyHex = toHex(sig.attestationKey);
+  let attestationKey = attestationKeys.get(keyHex);
+  if (attestationKey === undefined) {
+    attestationKey = p256FromRaw(sig.attestationKey);
+    attestationKeys.set(keyHex, attestationKey);
+  }
+  if (!verifyP256(attestationKey, quote.signed, sig.signature)) {
+    throw new KeywardError(
+      "ERR_DCAP_QUOTE_SIGNATURE_INVALID",
+      "quote signature does not verify with the attestation key",
+    );
+  }
+
+  // E.6 (4.1.2.4.11): the TDX module is the one TCB Info names.
+  if (quote.body.kind !== "sgx") {
+    const report = quote.body.report;
+    const expected = expectedTdxModule(c.tcbInfo, report.teeTcbSvn);
+    const masked = report.seamAttributes.map((b, i) => b & (expected.attributesMask[i] ?? 0));
+    if (!bytesEqual(report.mrSignerSeam, expected.mrSigner)) {
+      throw new KeywardError(
+        "ERR_DCAP_TDX_MODULE_MISMATCH",
+        "MRSIGNERSEAM is not the TDX module signer TCB Info names",
+      );
+    }
+    if (!isAllZero(report.seamAttributes) || !bytesEqual(masked, expected.attributes)) {
+      throw new KeywardError("ERR_DCAP_TDX_MODULE_MISMATCH", "SEAMATTRIBUTES differ from TCB Info's");
+    }
   }
 
   // E.9 (4.1.2.4.15): the QE is the one QE Identity describes; its TCB level.
@@ -273,20 +288,6 @@ function verifyParsed(
     );
   }
   const qeLevel = gradeQe(id, qe.isvSvn);
-
-  // E.10 (4.1.2.4.16): the quote signature by the attestation key over header ‖ body.
-  const keyHex = toHex(sig.attestationKey);
-  let attestationKey = attestationKeys.get(keyHex);
-  if (attestationKey === undefined) {
-    attestationKey = p256FromRaw(sig.attestationKey);
-    attestationKeys.set(keyHex, attestationKey);
-  }
-  if (!verifyP256(attestationKey, quote.signed, sig.signature)) {
-    throw new KeywardError(
-      "ERR_DCAP_QUOTE_SIGNATURE_INVALID",
-      "quote signature does not verify with the attestation key",
-    );
-  }
 
   // E.11 (4.1.2.4.17): TCB status of the platform, converged with the QE's.
   const grade = gradePlatform(c.tcbInfo, {
