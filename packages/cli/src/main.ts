@@ -19,6 +19,9 @@ const commands: Readonly<Record<string, Loader>> = {
   explain: () => import("./commands/explain.ts"),
   "quote inspect": () => import("./commands/quote-inspect.ts"),
   "quote verify": () => import("./commands/quote-verify.ts"),
+  "sim init": () => import("./commands/sim-init.ts"),
+  "sim refresh": () => import("./commands/sim-refresh.ts"),
+  "sim quote": () => import("./commands/sim-quote.ts"),
 };
 
 /** Runs `keyward ARGS` and returns the exit status. */

@@ -1,0 +1,5 @@
+export type { SimTee } from "./collateral.ts";
+export type { SimInitOptions, SimPlatform } from "./platform.ts";
+export { initSimPlatform, loadSimPlatform, refreshSimCollateral } from "./platform.ts";
+export { SIM_FMSPC, SIM_QE } from "./profile.ts";
+export type { SgxReportInput, TdReportInput } from "./quote.ts";
