@@ -47,9 +47,14 @@ export function verifyCertificateChain(chain: readonly Certificate[], options: C
   const copyOfAnchor = anchors.find((a) => bytesEqual(a.der, last.der));
   const path = copyOfAnchor === undefined ? chain : chain.slice(0, -1);
   const top = path[path.length - 1] ?? last;
+  // A self-issued certificate at the top that is not byte-identical to an anchor is a root we do
+  // not trust, even when it carries the same name as one of ours.
+  const selfIssued = copyOfAnchor === undefined && bytesEqual(top.subjectDer, top.issuerDer);
   const anchor =
     copyOfAnchor ??
-    (path.length === 0 ? undefined : anchors.find((a) => bytesEqual(a.subjectDer, top.issuerDer)));
+    (path.length === 0 || selfIssued
+      ? undefined
+      : anchors.find((a) => bytesEqual(a.subjectDer, top.issuerDer)));
   if (anchor === undefined) {
     throw new KeywardError(
       "ERR_X509_UNTRUSTED_ROOT",
