@@ -8,18 +8,23 @@ import {
 } from "@keyward/attest/dcap";
 import { KeywardError } from "@keyward/attest/errors";
 import { parsePemCertificates } from "@keyward/attest/x509";
+import { collateralRequestFor, createCollateralProvider } from "@keyward/server/collateral";
 import { parseFlags, usageError } from "../args.ts";
 import { dataDir } from "../config.ts";
 import type { Command } from "../main.ts";
 import { EXIT, printJson } from "../output.ts";
 import { parseTime, readBytes, readText } from "../read-input.ts";
 
-/** `keyward quote verify QUOTE --collateral FILE [--at ISO-8601] [--trust-sim] [--policy FILE] [--json]` */
+/**
+ * `keyward quote verify QUOTE (--collateral FILE | --pccs URL) [--at ISO-8601] [--trust-sim] [--sim-root FILE]
+ * [--policy FILE] [--json]`
+ */
 export const command: Command = {
   summary: "verify a DCAP quote against its collateral (and a policy)",
   async run(args) {
     const { values, positionals } = parseFlags(args, {
       collateral: { type: "string" },
+      pccs: { type: "string" },
       at: { type: "string" },
       "trust-sim": { type: "boolean" },
       "sim-root": { type: "string" },
@@ -30,9 +35,14 @@ export const command: Command = {
     const [quotePath, ...extra] = positionals;
     if (quotePath === undefined || extra.length > 0)
       usageError("usage: keyward quote verify QUOTE --collateral FILE");
-    if (values.collateral === undefined) usageError("--collateral FILE is required");
+    if ((values.collateral === undefined) === (values.pccs === undefined)) {
+      usageError("one of --collateral FILE or --pccs URL is required");
+    }
     const quote = readBytes(quotePath, "quote");
-    const collateral = parseCollateralJson(readText(values.collateral, "collateral"));
+    const collateral =
+      values.collateral !== undefined
+        ? parseCollateralJson(readText(values.collateral, "collateral"))
+        : await createCollateralProvider({ baseUrl: values.pccs ?? "" }).get(collateralRequestFor(quote));
     const at = values.at === undefined ? new Date() : parseTime(values.at);
     const policy =
       values.policy === undefined ? undefined : parsePolicy(readText(values.policy, "policy"), values.policy);
