@@ -5,6 +5,7 @@
  */
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
 import { KeywardError } from "../errors/keyward-error.ts";
+import { keyKind } from "./key-details.ts";
 
 /**
  * Imports a raw P-256 public key, X‖Y (64 bytes), the form DCAP quotes carry.
@@ -42,7 +43,7 @@ export function p256ToRaw(key: KeyObject): Uint8Array {
  */
 export function verifyP256(key: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
   if (signature.byteLength !== 64) return false;
-  if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") return false;
+  if (keyKind(key) !== "ec:prime256v1") return false;
   try {
     return verify("sha256", message, { key, dsaEncoding: "ieee-p1363" }, signature);
   } catch {

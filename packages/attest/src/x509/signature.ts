@@ -5,6 +5,7 @@
  * @module
  */
 import { type KeyObject, verify } from "node:crypto";
+import { keyKind } from "../crypto/key-details.ts";
 import { KeywardError } from "../errors/keyward-error.ts";
 import { OID_SIG } from "./oids.ts";
 
@@ -21,7 +22,7 @@ const ALGORITHMS: Readonly<Record<string, Algorithm>> = {
   [OID_SIG.ED25519]: { hash: null, keyType: "ed25519" },
 };
 
-const EC_CURVES = new Set(["prime256v1", "secp384r1"]);
+const EC_CURVES = new Set(["ec:prime256v1", "ec:secp384r1"]);
 
 /**
  * True when `signature` by `key` over `signed` is valid under the allow-listed algorithm `oid`.
@@ -40,13 +41,14 @@ export function verifySignedBytes(
       `X.509: signature algorithm ${oid} is not allowed`,
     );
   }
-  const type = key.asymmetricKeyType;
+  const kind = keyKind(key);
+  const type = kind.split(":")[0];
   const keyOk =
     alg.keyType === "ec"
-      ? type === "ec" && EC_CURVES.has(key.asymmetricKeyDetails?.namedCurve ?? "")
+      ? EC_CURVES.has(kind)
       : alg.keyType === "rsa"
-        ? type === "rsa" && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048
-        : type === "ed25519";
+        ? type === "rsa" && Number(kind.split(":")[1]) >= 2048
+        : kind === "ed25519";
   if (!keyOk) {
     throw new KeywardError(
       "ERR_X509_ALGORITHM_UNSUPPORTED",

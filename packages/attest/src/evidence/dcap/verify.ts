@@ -12,10 +12,11 @@ import { sha256 } from "../../crypto/digest.ts";
 import { p256FromRaw, verifyP256 } from "../../crypto/p256.ts";
 import { KeywardError } from "../../errors/keyward-error.ts";
 import type { Certificate } from "../../x509/certificate.ts";
-import { parsePemCertificates } from "../../x509/certificate.ts";
+import { parseCertificate, parsePemCertificates } from "../../x509/certificate.ts";
 import { verifyCertificateChain } from "../../x509/chain.ts";
 import { type Crl, parseCrl } from "../../x509/crl.ts";
 import { type PckExtensions, parsePckExtensions } from "../../x509/pck-extensions.ts";
+import { pemBlocks } from "../../x509/pem.ts";
 import { createSignatureCache, type SignatureCache } from "../../x509/signature-cache.ts";
 import type { Platform, TcbStatus, VerifiedQuote } from "../claims.ts";
 import { sgxClaimsOf, tdxClaimsOf } from "./claims.ts";
@@ -74,16 +75,21 @@ interface PreparedCollateral {
   readonly source: DcapCollateral;
 }
 
-/** The pinned Intel SGX Root CA as a hardware trust anchor (its fingerprint checked). */
+let intelAnchor: TrustAnchor | undefined;
+
+/** The pinned Intel SGX Root CA as a hardware trust anchor (its fingerprint checked once). */
 export function intelTrustAnchor(): TrustAnchor {
-  const [certificate] = parsePemCertificates(INTEL_SGX_ROOT_CA_PEM, 1);
-  if (certificate === undefined || toHex(certificate.fingerprint256) !== INTEL_SGX_ROOT_CA_SHA256) {
-    throw new KeywardError(
-      "ERR_INTERNAL",
-      "the embedded Intel SGX Root CA does not match its pinned fingerprint",
-    );
+  if (intelAnchor === undefined) {
+    const [certificate] = parsePemCertificates(INTEL_SGX_ROOT_CA_PEM, 1);
+    if (certificate === undefined || toHex(certificate.fingerprint256) !== INTEL_SGX_ROOT_CA_SHA256) {
+      throw new KeywardError(
+        "ERR_INTERNAL",
+        "the embedded Intel SGX Root CA does not match its pinned fingerprint",
+      );
+    }
+    intelAnchor = { certificate, platform: "hardware" };
   }
-  return { certificate, platform: "hardware" };
+  return intelAnchor;
 }
 
 /** A verifier whose caches make repeated verifications cheap. */
@@ -94,11 +100,17 @@ export function createDcapVerifier(options: DcapVerifierOptions = {}): DcapVerif
   const chains = boundedMap<string, readonly Certificate[]>(size);
   const collaterals = new WeakMap<DcapCollateral, PreparedCollateral>();
   const attestationKeys = boundedMap<string, KeyObject>(size);
+  const pckExtensions = new WeakMap<Certificate, PckExtensions>();
+  const windows = new WeakMap<PreparedCollateral, Map<string, Verified>>();
 
+  // Chains repeat the root: reuse the anchor's parsed certificate when the bytes are the same.
   const chainOf = (pem: string): readonly Certificate[] => {
     let chain = chains.get(pem);
     if (chain === undefined) {
-      chain = parsePemCertificates(pem, 4);
+      chain = pemBlocks(pem, "CERTIFICATE", 4).map(
+        (der) =>
+          anchors.find((a) => bytesEqual(a.certificate.der, der))?.certificate ?? parseCertificate(der),
+      );
       chains.set(pem, chain);
     }
     return chain;
@@ -125,7 +137,13 @@ export function createDcapVerifier(options: DcapVerifierOptions = {}): DcapVerif
     verify(bytes, collateral, at) {
       const quote = parseDcapQuote(bytes);
       const c = prepare(collateral);
-      return verifyParsed(quote, c, at, anchors, signatures, chainOf, attestationKeys);
+      return verifyParsed(quote, c, at, anchors, {
+        signatures,
+        chainOf,
+        attestationKeys,
+        pckExtensions,
+        windows,
+      });
     },
   };
 }
@@ -151,10 +169,9 @@ function verifyParsed(
   c: PreparedCollateral,
   at: Date,
   anchors: readonly TrustAnchor[],
-  signatures: SignatureCache,
-  chainOf: (pem: string) => readonly Certificate[],
-  attestationKeys: Map<string, KeyObject>,
+  caches: Caches,
 ): DcapVerdict {
+  const { signatures, chainOf, attestationKeys } = caches;
   const sig = quote.signatureData;
   const tdx = quote.header.teeType !== TEE_SGX;
 
@@ -174,36 +191,51 @@ function verifyParsed(
       `PCK CRL is of "${c.pckCrl.issuer}", the PCK leaf's issuer is "${leaf.issuer}"`,
     );
   }
-  const pckPath = verifyCertificateChain(pckChain, {
-    anchors: anchors.map((a) => a.certificate),
-    at,
-    crls: [c.rootCrl, c.pckCrl],
-    cache: signatures,
+  const pckPath = windowed(caches, c, `pck:${sig.pckChainPem}`, at, () => {
+    const r = verifyCertificateChain(pckChain, {
+      anchors: anchors.map((a) => a.certificate),
+      at,
+      crls: [c.rootCrl, c.pckCrl],
+      cache: signatures,
+    });
+    return {
+      anchor: r.anchor,
+      validFrom: validFrom([...pckChain, r.anchor], [c.rootCrl, c.pckCrl]),
+      validUntil: r.validUntil,
+    };
   });
   const anchor = anchors.find((a) => a.certificate === pckPath.anchor) as TrustAnchor;
-  const pck = parsePckExtensions(leaf);
+  let pck = caches.pckExtensions.get(leaf);
+  if (pck === undefined) {
+    pck = parsePckExtensions(leaf);
+    caches.pckExtensions.set(leaf, pck);
+  }
 
   // C, D. TCB Info and QE Identity: signed by the TCB Signing certificate under the same anchor.
-  const tcbUntil = verifySignedCollateral(
-    "TCB Info",
-    c.source.tcbInfo,
-    c.tcbChain,
-    c.tcbInfo,
-    anchor,
-    c.rootCrl,
-    at,
-    signatures,
-  );
-  const qeUntil = verifySignedCollateral(
-    "QE Identity",
-    c.source.qeIdentity,
-    c.qeChain,
-    c.qeIdentity,
-    anchor,
-    c.rootCrl,
-    at,
-    signatures,
-  );
+  const tcbUntil = windowed(caches, c, "tcb", at, () =>
+    verifySignedCollateral(
+      "TCB Info",
+      c.source.tcbInfo,
+      c.tcbChain,
+      c.tcbInfo,
+      anchor,
+      c.rootCrl,
+      at,
+      signatures,
+    ),
+  ).validUntil;
+  const qeUntil = windowed(caches, c, "qe", at, () =>
+    verifySignedCollateral(
+      "QE Identity",
+      c.source.qeIdentity,
+      c.qeChain,
+      c.qeIdentity,
+      anchor,
+      c.rootCrl,
+      at,
+      signatures,
+    ),
+  ).validUntil;
   if (c.tcbInfo.id !== (tdx ? "TDX" : "SGX")) {
     mismatch(`TCB Info id ${c.tcbInfo.id} for a${tdx ? " TDX" : "n SGX"} quote`);
   }
@@ -337,7 +369,7 @@ function verifySignedCollateral(
   rootCrl: Crl,
   at: Date,
   signatures: SignatureCache,
-): Date {
+): Verified {
   const path = verifyCertificateChain(chain, {
     anchors: [anchor.certificate],
     at,
@@ -359,7 +391,58 @@ function verifySignedCollateral(
       { detail: { issueDate: parsed.issueDate.toISOString(), nextUpdate: parsed.nextUpdate.toISOString() } },
     );
   }
-  return new Date(Math.min(path.validUntil.getTime(), parsed.nextUpdate.getTime()));
+  return {
+    anchor: path.anchor,
+    validFrom: new Date(
+      Math.max(validFrom([...chain, path.anchor], [rootCrl]).getTime(), parsed.issueDate.getTime()),
+    ),
+    validUntil: new Date(Math.min(path.validUntil.getTime(), parsed.nextUpdate.getTime())),
+  };
+}
+
+/** A check that passed, and the time window in which it passes again with the same inputs. */
+interface Verified {
+  readonly anchor: Certificate;
+  readonly validFrom: Date;
+  readonly validUntil: Date;
+}
+
+interface Caches {
+  readonly signatures: SignatureCache;
+  readonly chainOf: (pem: string) => readonly Certificate[];
+  readonly attestationKeys: Map<string, KeyObject>;
+  readonly pckExtensions: WeakMap<Certificate, PckExtensions>;
+  readonly windows: WeakMap<PreparedCollateral, Map<string, Verified>>;
+}
+
+// Chains, CRLs and signed collateral that verified once verify again, with the same bytes, at any
+// time inside their validity window: signatures and revocation do not depend on the time. Outside
+// the window the full check runs again and reports exactly what failed.
+function windowed(
+  caches: Caches,
+  c: PreparedCollateral,
+  key: string,
+  at: Date,
+  verify: () => Verified,
+): Verified {
+  let m = caches.windows.get(c);
+  if (m === undefined) {
+    m = new Map();
+    caches.windows.set(c, m);
+  }
+  const hit = m.get(key);
+  if (hit !== undefined && at >= hit.validFrom && at <= hit.validUntil) return hit;
+  const fresh = verify();
+  if (m.size > 1024) m.clear();
+  m.set(key, fresh);
+  return fresh;
+}
+
+function validFrom(certs: readonly Certificate[], crls: readonly Crl[]): Date {
+  let t = 0;
+  for (const cert of certs) t = Math.max(t, cert.notBefore.getTime());
+  for (const crl of crls) t = Math.max(t, crl.thisUpdate.getTime());
+  return new Date(t);
 }
 
 function mismatch(message: string): never {
