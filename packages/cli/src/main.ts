@@ -16,6 +16,7 @@ type Loader = () => Promise<{ readonly command: Command }>;
 
 // "group verb" → module. Each file in commands/ implements one command.
 const commands: Readonly<Record<string, Loader>> = {
+  demo: () => import("./commands/demo.ts"),
   explain: () => import("./commands/explain.ts"),
   "quote inspect": () => import("./commands/quote-inspect.ts"),
   "quote verify": () => import("./commands/quote-verify.ts"),

@@ -28,4 +28,11 @@ describe("keyward command tree", () => {
     assert.match(ok.stdout, /^ERR_BYTES_TRUNCATED: /);
     assert.equal(keyward("explain", "ERR_NOPE").status, 2);
   });
+
+  it("runs the demo: real and simulated quotes reach their expected verdicts", () => {
+    const r = keyward("demo");
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /all verdicts as expected/);
+    assert.doesNotMatch(r.stdout, /FAIL/);
+  });
 });
