@@ -1,0 +1,18 @@
+export type { PcrBankSelection, TpmQuoteAttest } from "./attest.ts";
+export { parseTpmQuoteAttest, readPcrSelection } from "./attest.ts";
+export {
+  TPM_ALG,
+  TPM_BANKS,
+  TPM_ECC,
+  TPM_GENERATED_VALUE,
+  TPM_HASHES,
+  TPM_ST_ATTEST_QUOTE,
+  TPMA_OBJECT,
+} from "./constants.ts";
+export { parsePcrList, pcrDigestOf, pcrExtend, splitPcrValues } from "./pcr.ts";
+export type { TpmPublic } from "./public-area.ts";
+export { parseTpm2bPublic, parseTpmtPublic, qualifiedName } from "./public-area.ts";
+export type { TpmSignature } from "./signature.ts";
+export { parseTpmtSignature } from "./signature.ts";
+export type { PcrExpectation, TpmQuoteCheck, TpmQuoteVerdict } from "./verify-quote.ts";
+export { verifyTpmQuote } from "./verify-quote.ts";
