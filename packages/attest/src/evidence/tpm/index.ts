@@ -1,3 +1,5 @@
+export type { Credential, CredentialKey } from "../../crypto/tpm-credential.ts";
+export { kdfa, kdfe, makeCredential } from "../../crypto/tpm-credential.ts";
 export type { PcrBankSelection, TpmQuoteAttest } from "./attest.ts";
 export { parseTpmQuoteAttest, readPcrSelection } from "./attest.ts";
 export {
