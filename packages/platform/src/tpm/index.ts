@@ -1,7 +1,7 @@
 export type { TpmKey } from "./client.ts";
 export { describeRc, TPM_RH, TpmClient } from "./client.ts";
-export type { Swtpm } from "./swtpm.ts";
-export { startSwtpm } from "./swtpm.ts";
+export type { ProvisionedTpm, Swtpm } from "./swtpm.ts";
+export { provisionSwtpm, startSwtpm } from "./swtpm.ts";
 export {
   akEccTemplate,
   akRsaTemplate,

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -147,4 +147,60 @@ async function freePortPair(): Promise<number> {
       if (second) return port;
     }
   }
+}
+
+/** What {@link provisionSwtpm} made: a TPM state with EKs and their certificates, and the CA. */
+export interface ProvisionedTpm {
+  readonly stateDir: string;
+  /** The manufacturer root (swtpm_localca's root CA), PEM. */
+  readonly rootCaPem: string;
+  /** The issuing CA of the EK certificates, PEM. */
+  readonly issuerCaPem: string;
+}
+
+/**
+ * Manufactures a TPM state like a vendor would: an RSA-2048 EK at 0x81010001 with its certificate
+ * in NV 0x01c00002 (and an ECC EK), signed by a private swtpm_localca CA in `caDir`.
+ * @throws ERR_TPM_TRANSPORT when swtpm_setup fails
+ */
+export function provisionSwtpm(stateDir: string, caDir: string): ProvisionedTpm {
+  mkdirSync(join(caDir, "ca"), { recursive: true, mode: 0o700 });
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(
+    join(caDir, "swtpm-localca.conf"),
+    `statedir = ${caDir}/ca\nsigningkey = ${caDir}/ca/signkey.pem\nissuercert = ${caDir}/ca/issuercert.pem\ncertserial = ${caDir}/ca/certserial\n`,
+  );
+  writeFileSync(
+    join(caDir, "swtpm-localca.options"),
+    "--platform-manufacturer Keyward\n--platform-version 2.1\n--platform-model swtpm\n",
+  );
+  writeFileSync(
+    join(caDir, "swtpm_setup.conf"),
+    `create_certs_tool = /usr/bin/swtpm_localca\ncreate_certs_tool_config = ${caDir}/swtpm-localca.conf\ncreate_certs_tool_options = ${caDir}/swtpm-localca.options\nactive_pcr_banks = sha256\n`,
+  );
+  const r = spawnSync(
+    "swtpm_setup",
+    [
+      "--tpm2",
+      "--tpmstate",
+      stateDir,
+      "--config",
+      join(caDir, "swtpm_setup.conf"),
+      "--create-ek-cert",
+      "--create-platform-cert",
+      "--lock-nvram",
+      "--overwrite",
+    ],
+    { encoding: "utf8" },
+  );
+  if (r.status !== 0)
+    throw new KeywardError(
+      "ERR_TPM_TRANSPORT",
+      `swtpm_setup failed: ${(r.stderr || r.stdout || String(r.error)).trim()}`,
+    );
+  return {
+    stateDir,
+    rootCaPem: readFileSync(join(caDir, "ca", "swtpm-localca-rootca-cert.pem"), "utf8"),
+    issuerCaPem: readFileSync(join(caDir, "ca", "issuercert.pem"), "utf8"),
+  };
 }

@@ -11,6 +11,8 @@ export {
   TPM_ST_ATTEST_QUOTE,
   TPMA_OBJECT,
 } from "./constants.ts";
+export type { TrustedEk } from "./ek-certificate.ts";
+export { verifyEkCertificate } from "./ek-certificate.ts";
 export { parsePcrList, pcrDigestOf, pcrExtend, splitPcrValues } from "./pcr.ts";
 export type { TpmPublic } from "./public-area.ts";
 export { parseTpm2bPublic, parseTpmtPublic, qualifiedName } from "./public-area.ts";
