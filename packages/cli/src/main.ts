@@ -23,6 +23,7 @@ const commands: Readonly<Record<string, Loader>> = {
   "sim init": () => import("./commands/sim-init.ts"),
   "sim refresh": () => import("./commands/sim-refresh.ts"),
   "sim quote": () => import("./commands/sim-quote.ts"),
+  "enclave sigstruct": () => import("./commands/enclave-sigstruct.ts"),
   "tpm quote": () => import("./commands/tpm-quote.ts"),
   "tpm verify-quote": () => import("./commands/tpm-verify-quote.ts"),
 };

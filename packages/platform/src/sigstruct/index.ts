@@ -1,0 +1,3 @@
+export { sigstructFromSgxMetadata } from "./sgx-metadata.ts";
+export type { Sigstruct } from "./sigstruct.ts";
+export { parseSigstruct, verifySigstruct } from "./sigstruct.ts";
