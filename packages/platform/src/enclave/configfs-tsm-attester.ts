@@ -16,12 +16,31 @@ import { KeywardError } from "@keyward/attest/errors";
 import type { WorkloadClaims } from "@keyward/attest/evidence";
 import type { Attester, Evidence } from "../attester/attester.ts";
 
-/** An attester over configfs-tsm (the report directory is injectable for tests). */
-export function configfsTsmAttester(reportDir = "/sys/kernel/config/tsm/report"): Attester {
+/** The file operations configfs-tsm is used through (injectable: tests emulate the kernel's side). */
+export interface TsmFs {
+  mkdir(path: string): void;
+  rmdir(path: string): void;
+  read(path: string): Uint8Array;
+  write(path: string, data: Uint8Array): void;
+}
+
+const nodeFs: TsmFs = {
+  mkdir: (p) => mkdirSync(p),
+  rmdir: (p) => rmdirSync(p),
+  read: (p) => new Uint8Array(readFileSync(p)),
+  write: (p, d) => writeFileSync(p, d),
+};
+
+/** An attester over configfs-tsm (the report directory and file operations are injectable for tests). */
+export function configfsTsmAttester(
+  reportDir = "/sys/kernel/config/tsm/report",
+  fs: TsmFs = nodeFs,
+): Attester {
+  const text = (p: string) => new TextDecoder().decode(fs.read(p)).trim();
   const report = (reportData: Uint8Array): { provider: string; blob: Uint8Array } => {
     const entry = join(reportDir, `keyward-${randomBytes(8).toString("hex")}`);
     try {
-      mkdirSync(entry);
+      fs.mkdir(entry);
     } catch (cause) {
       throw new KeywardError(
         "ERR_ATTESTER_UNAVAILABLE",
@@ -30,11 +49,11 @@ export function configfsTsmAttester(reportDir = "/sys/kernel/config/tsm/report")
       );
     }
     try {
-      const before = Number(readFileSync(join(entry, "generation"), "utf8").trim());
-      writeFileSync(join(entry, "inblob"), reportData);
-      const blob = new Uint8Array(readFileSync(join(entry, "outblob")));
-      const provider = readFileSync(join(entry, "provider"), "utf8").trim();
-      const after = Number(readFileSync(join(entry, "generation"), "utf8").trim());
+      const before = Number(text(join(entry, "generation")));
+      fs.write(join(entry, "inblob"), reportData);
+      const blob = fs.read(join(entry, "outblob"));
+      const provider = text(join(entry, "provider"));
+      const after = Number(text(join(entry, "generation")));
       if (!Number.isInteger(before) || after !== before + 1) {
         throw new KeywardError(
           "ERR_ATTESTER_FAILED",
@@ -49,7 +68,7 @@ export function configfsTsmAttester(reportDir = "/sys/kernel/config/tsm/report")
       });
     } finally {
       try {
-        rmdirSync(entry);
+        fs.rmdir(entry);
       } catch {
         // configfs removes the attribute files with the directory; a test tree may keep them.
       }

@@ -1,4 +1,5 @@
 export type { Attester, Evidence, EvidenceKind, SealKeyRequest, SealPolicy } from "../attester/attester.ts";
+export type { TsmFs } from "./configfs-tsm-attester.ts";
 export { configfsTsmAttester } from "./configfs-tsm-attester.ts";
 export { gramineAttester } from "./gramine-attester.ts";
 export type { AttesterOptions } from "./sdk.ts";

@@ -81,12 +81,7 @@ export function loadManifest(path: string): EnclaveManifest {
     "loader.entrypoint",
     problems,
   );
-  const argv =
-    Array.isArray(loader.argv) && loader.argv.every((a) => typeof a === "string")
-      ? (loader.argv as string[])
-      : loader.argv === undefined
-        ? []
-        : (problems.push("loader.argv: a list of strings"), []);
+  const argv = stringList(loader.argv, "loader.argv", problems);
   const env = table(loader.env, "loader.env", problems);
   const envPassthrough = Object.entries(env)
     .filter(([name, spec]) => {
@@ -98,9 +93,8 @@ export function loadManifest(path: string): EnclaveManifest {
     })
     .map(([name]) => name)
     .sort();
-  const patterns = Array.isArray(sgx.trusted_files)
-    ? sgx.trusted_files
-    : (problems.push("sgx.trusted_files: a list of paths or globs"), []);
+  const patterns: unknown[] = Array.isArray(sgx.trusted_files) ? sgx.trusted_files : [];
+  if (!Array.isArray(sgx.trusted_files)) problems.push("sgx.trusted_files: a list of paths or globs");
   const files = new Set<string>();
   for (const [i, p] of patterns.entries()) {
     if (typeof p !== "string") {
@@ -119,14 +113,8 @@ export function loadManifest(path: string): EnclaveManifest {
     problems.push("loader.entrypoint: must be one of sgx.trusted_files");
   const isvProdId = int(sgx.isvprodid ?? 0, "sgx.isvprodid", problems);
   const isvSvn = int(sgx.isvsvn ?? 0, "sgx.isvsvn", problems);
-  const debug =
-    sgx.debug === undefined
-      ? false
-      : sgx.debug === true
-        ? true
-        : sgx.debug === false
-          ? false
-          : (problems.push("sgx.debug: true or false"), false);
+  const debug = sgx.debug === true;
+  if (sgx.debug !== undefined && typeof sgx.debug !== "boolean") problems.push("sgx.debug: true or false");
   const signerRel = str(sgx.signer, "sgx.signer", problems);
   if (problems.length > 0) {
     throw new KeywardError("ERR_MANIFEST_INVALID", `manifest ${path}: ${problems.join("; ")}`, {
@@ -145,6 +133,13 @@ export function loadManifest(path: string): EnclaveManifest {
     debug,
     signer: isAbsolute(signerRel) ? signerRel : join(dir, signerRel),
   };
+}
+
+function stringList(v: unknown, name: string, problems: string[]): string[] {
+  if (v === undefined) return [];
+  if (Array.isArray(v) && v.every((a) => typeof a === "string")) return v;
+  problems.push(`${name}: a list of strings`);
+  return [];
 }
 
 function table(v: unknown, name: string, problems: string[]): Record<string, unknown> {
