@@ -27,6 +27,8 @@ const commands: Readonly<Record<string, Loader>> = {
   "enclave measure": () => import("./commands/enclave-measure.ts"),
   "enclave verify-measurement": () => import("./commands/enclave-verify-measurement.ts"),
   "enclave sigstruct": () => import("./commands/enclave-sigstruct.ts"),
+  "ratls inspect": () => import("./commands/ratls-inspect.ts"),
+  "ratls verify": () => import("./commands/ratls-verify.ts"),
   "tpm quote": () => import("./commands/tpm-quote.ts"),
   "tpm verify-quote": () => import("./commands/tpm-verify-quote.ts"),
 };

@@ -1,3 +1,5 @@
+export type { SimulatedEnclaveIdentity } from "./attester.ts";
+export { simulatedPlatformAttester } from "./attester.ts";
 export type { SimTee } from "./collateral.ts";
 export type { SimInitOptions, SimPlatform } from "./platform.ts";
 export { initSimPlatform, loadSimPlatform, refreshSimCollateral } from "./platform.ts";

@@ -5,7 +5,14 @@ export { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from "./intel-root.ts
 export type { QeIdentity } from "./qe-identity.ts";
 export { parseQeIdentity } from "./qe-identity.ts";
 export type { DcapQuote, QuoteBody, QuoteHeader, QuoteSignatureData } from "./quote.ts";
-export { ATT_KEY_ECDSA_P256, INTEL_QE_VENDOR_ID, parseDcapQuote, TEE_SGX, TEE_TDX } from "./quote.ts";
+export {
+  ATT_KEY_ECDSA_P256,
+  dcapQuoteLength,
+  INTEL_QE_VENDOR_ID,
+  parseDcapQuote,
+  TEE_SGX,
+  TEE_TDX,
+} from "./quote.ts";
 export { rawJsonMember } from "./raw-json.ts";
 export type { SgxReportBody, TdReportBody } from "./report-body.ts";
 export {

@@ -120,6 +120,24 @@ export function parseDcapQuote(bytes: Uint8Array): DcapQuote {
   return { header, body, ...(bodyType === undefined ? {} : { bodyType }), signed, signatureData, padding };
 }
 
+/**
+ * The length of the quote at the start of `bytes` (header, body and signature data), for formats
+ * that append other data after a quote (Open Enclave's evidence).
+ * @throws the codes of {@link parseDcapQuote}
+ */
+export function dcapQuoteLength(bytes: Uint8Array): number {
+  const r = new ByteReader(bytes, "DCAP quote");
+  const header = readHeader(r);
+  if (header.version === 5) {
+    r.u16le();
+    r.skip(r.length(r.u32le(), TD15_REPORT_BODY_SIZE, "v5 body size"));
+  } else {
+    r.skip(header.teeType === TEE_SGX ? SGX_REPORT_BODY_SIZE : TD10_REPORT_BODY_SIZE);
+  }
+  r.skip(r.length(r.u32le(), MAX_SIGNATURE_DATA, "signature data"));
+  return r.offset;
+}
+
 function readHeader(r: ByteReader): QuoteHeader {
   const version = r.u16le(); //                0
   const attestationKeyType = r.u16le(); //     2
