@@ -171,7 +171,7 @@ export function checkRaTlsBinding(
   switch (evidence.format) {
     case "tcg-dice": {
       const c = evidence.claims;
-      if (c === undefined) return mismatch("no claims");
+      if (c === undefined) mismatch("no claims");
       expectFirstHalf(sha256(c.bytes), "SHA-256(claims)");
       const keyHash = digest(HASHES[c.pubkeyHash.algorithm], cert.spki);
       if (!bytesEqual(keyHash, c.pubkeyHash.value))
