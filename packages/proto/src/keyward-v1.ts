@@ -1,0 +1,8 @@
+/** The Keyward gRPC protocol, version 1 (generated code under gen/, committed; `npm run generate` remakes it). */
+export type { WhoAmIRequest, WhoAmIResponse } from "./gen/keyward/v1/peer_identity_pb.ts";
+export {
+  file_keyward_v1_peer_identity,
+  PeerIdentityService,
+  WhoAmIRequestSchema,
+  WhoAmIResponseSchema,
+} from "./gen/keyward/v1/peer_identity_pb.ts";

@@ -1,0 +1,30 @@
+export {
+  createGramineSecretProvisionServer,
+  type GramineSecretProvisionOptions,
+  SECRET_PROVISION_REQUEST,
+  SECRET_PROVISION_RESPONSE,
+} from "./gramine-secret-prov.ts";
+export { createRaTlsGrpcServer, createRaTlsGrpcTransport, peerIdentityKey } from "./grpc.ts";
+export {
+  connectRaTlsHttp2,
+  createRaTlsHttp2Server,
+  peerOfRequest,
+  type RaTlsHttp2ServerOptions,
+  verifiedOnce,
+} from "./http2.ts";
+export { createRaTlsHttpsServer, raTlsHttpsRequest } from "./https.ts";
+export {
+  createPeerVerifier,
+  type PeerVerifier,
+  type PeerVerifierOptions,
+  type VerifyCertificate,
+} from "./peer-verifier.ts";
+export {
+  type ChannelLogger,
+  connectRaTls,
+  createRaTlsServer,
+  peerIdentityOf,
+  type RaTlsConnectOptions,
+  type RaTlsServerOptions,
+  type TlsCredential,
+} from "./tls.ts";
