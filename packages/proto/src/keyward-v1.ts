@@ -6,3 +6,15 @@ export {
   WhoAmIRequestSchema,
   WhoAmIResponseSchema,
 } from "./gen/keyward/v1/peer_identity_pb.ts";
+export type {
+  GetSecretsRequest,
+  GetSecretsResponse,
+  Secret,
+} from "./gen/keyward/v1/secret_provisioning_pb.ts";
+export {
+  file_keyward_v1_secret_provisioning,
+  GetSecretsRequestSchema,
+  GetSecretsResponseSchema,
+  SecretProvisioningService,
+  SecretSchema,
+} from "./gen/keyward/v1/secret_provisioning_pb.ts";

@@ -1,0 +1,238 @@
+/**
+ * Storage: one schema, numbered migrations, two engines (SQLite via `node:sqlite` in WAL mode,
+ * PostgreSQL via `pg`). Secrets are stored sealed (see envelope.ts); audit entries are appended to
+ * one hash chain inside the same transaction that reads the chain head, so concurrent writers never
+ * fork it.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { KeywardError } from "@keyward/attest/errors";
+import { type AuditEntry, type AuditEvent, entryHash, GENESIS_HASH } from "./audit.ts";
+import type { SealedSecret } from "./envelope.ts";
+
+/** A stored secret version. */
+export interface StoredSecret extends SealedSecret {
+  readonly name: string;
+  readonly version: number;
+}
+
+/** The storage contract both engines meet (tests/store-contract runs on each). */
+export interface Store {
+  readonly engine: "sqlite" | "postgres";
+  /** Stores the next version of `name` (1 when new) and appends `audit` in the same transaction. */
+  putSecret(name: string, seal: (version: number) => SealedSecret, audit: AuditEvent): Promise<StoredSecret>;
+  /** The given version, or the newest live one. */
+  getSecret(name: string, version?: number): Promise<StoredSecret | undefined>;
+  /** Marks every version of `name` deleted; returns whether any existed. */
+  deleteSecret(name: string, audit: AuditEvent): Promise<boolean>;
+  listSecretVersions(): Promise<readonly StoredSecret[]>;
+  /** Replaces wrapped keys (master-key rotation), in one transaction. */
+  rewrap(rows: readonly StoredSecret[]): Promise<void>;
+  appendAudit(event: AuditEvent): Promise<AuditEntry>;
+  readAudit(fromSeq?: number, limit?: number): Promise<readonly AuditEntry[]>;
+  close(): Promise<void>;
+}
+
+/** Migrations by number; both engines apply the same SQL (types chosen to suit both). */
+export const MIGRATIONS: readonly { readonly id: number; readonly sql: (bytes: string) => string }[] = [
+  {
+    id: 1,
+    sql: (bytes) => `
+      CREATE TABLE secret_versions (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        wrapped_key ${bytes} NOT NULL,
+        ciphertext ${bytes} NOT NULL,
+        created_at TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (name, version)
+      );
+      CREATE TABLE audit_log (
+        seq BIGINT PRIMARY KEY,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        policy_id TEXT,
+        detail TEXT,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      );`,
+  },
+];
+
+interface AuditRow {
+  seq: number | string;
+  at: string;
+  action: string;
+  outcome: string;
+  subject: string;
+  policy_id: string | null;
+  detail: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+function entryFromRow(r: AuditRow): AuditEntry {
+  return {
+    seq: Number(r.seq),
+    at: r.at,
+    action: r.action,
+    outcome: r.outcome as AuditEntry["outcome"],
+    subject: r.subject,
+    ...(r.policy_id === null ? {} : { policyId: r.policy_id }),
+    ...(r.detail === null ? {} : { detail: JSON.parse(r.detail) }),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+function nextEntry(
+  head: { seq: number; hash: string } | undefined,
+  event: AuditEvent,
+  now: Date,
+): AuditEntry {
+  const base = {
+    ...event,
+    seq: (head?.seq ?? 0) + 1,
+    at: now.toISOString(),
+    prevHash: head?.hash ?? GENESIS_HASH,
+  };
+  return { ...base, hash: entryHash(base) };
+}
+
+function auditParams(e: AuditEntry): (string | number | null)[] {
+  return [
+    e.seq,
+    e.at,
+    e.action,
+    e.outcome,
+    e.subject,
+    e.policyId ?? null,
+    e.detail === undefined ? null : JSON.stringify(e.detail),
+    e.prevHash,
+    e.hash,
+  ];
+}
+
+const INSERT_AUDIT_SQLITE =
+  "INSERT INTO audit_log (seq, at, action, outcome, subject, policy_id, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)";
+
+/** SQLite in WAL mode at `<dataDir>/keyward.db` (or `path`). Synchronous underneath; serial by nature. */
+export function openSqliteStore(dataDir: string, options: { path?: string; now?: () => Date } = {}): Store {
+  const db = new DatabaseSync(options.path ?? join(dataDir, "keyward.db"));
+  const now = options.now ?? (() => new Date());
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  const applied = new Set(
+    (db.prepare("SELECT id FROM schema_migrations").all() as { id: number }[]).map((r) => Number(r.id)),
+  );
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.id)) continue;
+    tx(() => {
+      db.exec(m.sql("BLOB"));
+      db.prepare("INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)").run(
+        m.id,
+        now().toISOString(),
+      );
+    });
+  }
+  const headStmt = db.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+  const insertAudit = db.prepare(INSERT_AUDIT_SQLITE);
+
+  function tx<T>(f: () => T): T {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const r = f();
+      db.exec("COMMIT");
+      return r;
+    } catch (e) {
+      db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+  function append(event: AuditEvent): AuditEntry {
+    const h = headStmt.get() as { seq: number; hash: string } | undefined;
+    const e = nextEntry(h === undefined ? undefined : { seq: Number(h.seq), hash: h.hash }, event, now());
+    insertAudit.run(...auditParams(e));
+    return e;
+  }
+  const row = (r: Record<string, unknown>): StoredSecret => ({
+    name: String(r.name),
+    version: Number(r.version),
+    wrappedKey: new Uint8Array(r.wrapped_key as Uint8Array),
+    ciphertext: new Uint8Array(r.ciphertext as Uint8Array),
+  });
+
+  return {
+    engine: "sqlite",
+    async putSecret(name, seal, audit) {
+      return tx(() => {
+        const m = db.prepare("SELECT MAX(version) AS v FROM secret_versions WHERE name = ?").get(name) as {
+          v: number | null;
+        };
+        const version = Number(m.v ?? 0) + 1;
+        const s = seal(version);
+        db.prepare(
+          "INSERT INTO secret_versions (name, version, wrapped_key, ciphertext, created_at) VALUES (?,?,?,?,?)",
+        ).run(name, version, s.wrappedKey, s.ciphertext, now().toISOString());
+        append({ ...audit, detail: { ...audit.detail, name, version } });
+        return { name, version, ...s };
+      });
+    },
+    async getSecret(name, version) {
+      const r =
+        version === undefined
+          ? db
+              .prepare(
+                "SELECT * FROM secret_versions WHERE name = ? AND deleted = 0 ORDER BY version DESC LIMIT 1",
+              )
+              .get(name)
+          : db
+              .prepare("SELECT * FROM secret_versions WHERE name = ? AND version = ? AND deleted = 0")
+              .get(name, version);
+      return r === undefined ? undefined : row(r as Record<string, unknown>);
+    },
+    async deleteSecret(name, audit) {
+      return tx(() => {
+        const r = db
+          .prepare("UPDATE secret_versions SET deleted = 1 WHERE name = ? AND deleted = 0")
+          .run(name);
+        append({ ...audit, detail: { ...audit.detail, name } });
+        return Number(r.changes) > 0;
+      });
+    },
+    async listSecretVersions() {
+      return (
+        db.prepare("SELECT * FROM secret_versions ORDER BY name, version").all() as Record<string, unknown>[]
+      ).map(row);
+    },
+    async rewrap(rows) {
+      tx(() => {
+        const u = db.prepare("UPDATE secret_versions SET wrapped_key = ? WHERE name = ? AND version = ?");
+        for (const r of rows) u.run(r.wrappedKey, r.name, r.version);
+      });
+    },
+    async appendAudit(event) {
+      return tx(() => append(event));
+    },
+    async readAudit(fromSeq = 1, limit = 1_000_000) {
+      return (
+        db
+          .prepare("SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?")
+          .all(fromSeq, limit) as unknown as AuditRow[]
+      ).map(entryFromRow);
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+/** Checks that a name is safe to store (the policy layer limits what is granted). */
+export function checkSecretName(name: string): void {
+  if (!/^[A-Za-z0-9_.\-/]{1,256}$/.test(name))
+    throw new KeywardError("ERR_SERVICE_REQUEST_INVALID", "secret name must be 1-256 of [A-Za-z0-9_.-/]");
+}
