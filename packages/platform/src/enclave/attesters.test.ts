@@ -72,6 +72,12 @@ describe("Gramine /dev/attestation", () => {
     const a = gramineAttester(root);
     const blob = await sealWith(a, new TextEncoder().encode("secret"), { policy: "mrenclave" });
     assert.deepEqual(await unsealWith(a, blob), new TextEncoder().encode("secret"));
+    for (let n = 0; n < blob.length; n++) {
+      await assert.rejects(unsealWith(a, blob.subarray(0, n)), { code: "ERR_SEALED_BLOB_INVALID" });
+    }
+    const unknown = blob.slice();
+    unknown[6] = 2; // a format version this code does not know
+    await assert.rejects(unsealWith(a, unknown), { code: "ERR_SEALED_BLOB_INVALID" });
     writeFileSync(join(root, "keys", "_sgx_mrenclave"), new Uint8Array(16).fill(0xcc));
     await assert.rejects(unsealWith(gramineAttester(root), blob), { code: "ERR_SEALED_BLOB_INVALID" });
   });

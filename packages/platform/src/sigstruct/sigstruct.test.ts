@@ -57,6 +57,17 @@ describe("SIGSTRUCT, on the 13 real files", () => {
     }
   });
 
+  it("rejects every truncation of SGX metadata with a code", () => {
+    const meta = read("auditee-sgx-hash.sgxmeta.bin");
+    for (let n = 0; n < 25 + 64 + 1808; n++) {
+      assert.throws(
+        () => sigstructFromSgxMetadata(meta.subarray(0, n)),
+        (e: unknown) => e instanceof KeywardError,
+        `at ${n}`,
+      );
+    }
+  });
+
   it("fails the signature for every flipped signed byte, and Q1/Q2 for the unsigned tail", () => {
     const good = read("auditee-hashmachine.sig");
     for (const at of [0, 16, 20, 127, 128, 300, 516, 700, 900, 928, 960, 1024, 1027]) {
