@@ -40,6 +40,9 @@ const TPM_CC = {
 } as const;
 
 const RC_INITIALIZE = 0x100;
+const RC_FAILURE = 0x101;
+/** swtpm control channel: CMD_INIT (body u32 flags; 0 keeps volatile state). */
+const CMD_INIT = 2;
 // TPM_RC_RETRY, TPM_RC_TESTING, TPM_RC_YIELDED: "try again"; swtpm answers RETRY to the first
 // ECDSA quote after start while it self-tests.
 const RETRYABLE = new Set([0x922, 0x90a, 0x908]);
@@ -61,6 +64,8 @@ export interface TpmKey {
 export class TpmClient {
   readonly #transport: TpmTransport;
   #queue: Promise<unknown> = Promise.resolve();
+  /** The response code of the last command that completed (commands run one at a time). */
+  #lastRc = 0;
 
   constructor(transport: TpmTransport) {
     this.#transport = transport;
@@ -76,9 +81,46 @@ export class TpmClient {
     this.#transport.close();
   }
 
-  /** TPM2_Startup(CLEAR); a TPM that is already started is fine. */
+  /**
+   * TPM2_Startup(CLEAR); a TPM that is already started is fine. A swtpm started without
+   * `--flags not-need-init` answers TPM_RC_FAILURE until it is powered on: then this powers it on
+   * through the control channel (CMD_INIT) and starts it.
+   */
   async startup(): Promise<void> {
-    await this.#run(TPM_CC.Startup, [], [], new TpmWriter().u16(0).finish(), [RC_INITIALIZE]);
+    const rc = await this.#startupRc();
+    if (rc === RC_FAILURE && this.#transport.control !== undefined) {
+      await this.powerOn();
+      await this.#startupRc();
+    } else if (rc === RC_FAILURE) {
+      throw new KeywardError("ERR_TPM_RESPONSE", "TPM: Startup failed with TPM_RC_FAILURE (0x101)", {
+        detail: { rc: "0x101", command: "0x144" },
+      });
+    }
+  }
+
+  /** swtpm control CMD_INIT (power on, keep the state): for a swtpm started without `not-need-init`. */
+  async powerOn(): Promise<void> {
+    const control = this.#transport.control;
+    if (control === undefined)
+      throw new KeywardError("ERR_TPM_TRANSPORT", "TPM: this transport has no control channel");
+    const result = await control.call(this.#transport, CMD_INIT, new Uint8Array(4));
+    if (result !== 0)
+      throw new KeywardError(
+        "ERR_TPM_RESPONSE",
+        `TPM: control CMD_INIT failed with 0x${result.toString(16)}`,
+        {
+          detail: { rc: `0x${result.toString(16)}`, command: "CMD_INIT" },
+        },
+      );
+  }
+
+  async #startupRc(): Promise<number> {
+    const r = await this.#run(TPM_CC.Startup, [], [], new TpmWriter().u16(0).finish(), [
+      RC_INITIALIZE,
+      RC_FAILURE,
+    ]);
+    r.end();
+    return this.#lastRc;
   }
 
   /** TPM2_GetCapability: the raw TPMS_CAPABILITY_DATA. */
@@ -195,13 +237,16 @@ export class TpmClient {
 
   /** TPM2_NV_Read of a whole index (e.g. an EK certificate at 0x01c00002), in chunks. */
   async nvRead(index: number): Promise<Uint8Array> {
-    const { size } = await this.nvReadPublic(index);
+    const { size, attributes } = await this.nvReadPublic(index);
+    // TPMA_NV_AUTHREAD (bit 18): the index authorizes reads itself; else TPMA_NV_OWNERREAD (bit 17).
+    const authHandle =
+      (attributes & (1 << 18)) !== 0 ? index : (attributes & (1 << 17)) !== 0 ? TPM_RH.OWNER : index;
     const out: Uint8Array[] = [];
     for (let offset = 0; offset < size; offset += 512) {
       const n = Math.min(512, size - offset);
       const params = new TpmWriter().u16(n).u16(offset).finish();
       const r = this.#parameters(
-        await this.#run(TPM_CC.NV_Read, [index, index], [{ kind: "password" }], params),
+        await this.#run(TPM_CC.NV_Read, [authHandle, index], [{ kind: "password" }], params),
       );
       out.push(tpm2b(r));
     }
@@ -325,8 +370,14 @@ export class TpmClient {
       const response = await this.#transport.send(command);
       const r = new ByteReader(response, "TPM response");
       const tag = r.u16be();
-      r.u32be(); // size, checked by the transport
+      const size = r.u32be();
+      if (size !== response.byteLength)
+        throw new KeywardError(
+          "ERR_TPM_TRANSPORT",
+          `TPM: response says ${size} bytes but ${response.byteLength} arrived`,
+        );
       const rc = r.u32be();
+      this.#lastRc = rc;
       if (RETRYABLE.has(rc) && attempt < 20) {
         await new Promise((resolve) => setTimeout(resolve, 5 * (attempt + 1)));
         continue;

@@ -27,7 +27,15 @@ export interface Swtpm {
  * @throws ERR_TPM_TRANSPORT when swtpm is missing or does not start
  */
 export async function startSwtpm(
-  options: { readonly transport?: "unix" | "tcp"; readonly stateDir?: string } = {},
+  options: {
+    readonly transport?: "unix" | "tcp";
+    readonly stateDir?: string;
+    /**
+     * Start it powered off, as a bare `swtpm socket` is: every command fails with TPM_RC_FAILURE
+     * until CMD_INIT on the control channel (then TPM_RC_INITIALIZE until TPM2_Startup).
+     */
+    readonly poweredOff?: boolean;
+  } = {},
 ): Promise<Swtpm> {
   const ownDir = options.stateDir === undefined;
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "keyward-swtpm-"));
@@ -60,8 +68,7 @@ export async function startSwtpm(
         ...server,
         "--tpmstate",
         `dir=${stateDir}`,
-        "--flags",
-        "not-need-init,startup-clear",
+        ...(options.poweredOff === true ? [] : ["--flags", "not-need-init,startup-clear"]),
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
@@ -85,12 +92,18 @@ export async function startSwtpm(
     }
     if (ready === "ready" && child.pid !== undefined) {
       const pid = child.pid;
+      // If this process ends without stop(), do not leave the TPM running.
+      const reap = () => {
+        if (child.exitCode === null) process.kill(pid, "SIGTERM");
+      };
+      process.once("exit", reap);
       return {
         uri,
         tcti,
         stateDir,
         pid,
         async stop() {
+          process.removeListener("exit", reap);
           if (child.exitCode === null) {
             process.kill(pid, "SIGTERM");
             await exited;

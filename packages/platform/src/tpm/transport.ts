@@ -24,10 +24,12 @@ const MAX_RESPONSE = 8192;
  * @throws ERR_USAGE for an unknown form
  */
 export function openTpmTransport(uri: string, timeoutMs = 10_000): TpmTransport {
-  const tcp = /^tcp:\/\/([^:/]+):(\d{1,5})$/.exec(uri);
+  const tcp = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/[\]]+):(\d{1,5})$/.exec(uri);
   if (tcp !== null) {
-    const host = tcp[1] ?? "127.0.0.1";
+    const host = (tcp[1] ?? "127.0.0.1").replace(/^\[|\]$/g, "");
     const port = Number(tcp[2]);
+    if (port < 1 || port > 65534)
+      throw new KeywardError("ERR_USAGE", `TPM URI "${uri}": port must be 1..65534 (control is port+1)`);
     return socketTransport({ host, port }, { host, port: port + 1 }, timeoutMs);
   }
   if (uri.startsWith("unix:")) {
@@ -128,10 +130,25 @@ function socketTransport(data: Endpoint, ctrl: Endpoint, timeoutMs: number): Tpm
         msg.writeUInt32BE(code, 0);
         msg.set(body, 4);
         s.write(msg);
-        const reply = await new Promise<Buffer>((resolve, reject) => {
-          s.once("data", resolve);
-          s.once("error", reject);
-          setTimeout(() => reject(new Error("timeout")), timeoutMs);
+        // The answer is a u32 result (TPM_RESULT); it may arrive in pieces.
+        let reply = Buffer.alloc(0);
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error("timeout")), timeoutMs);
+          s.on("data", (chunk: Buffer) => {
+            reply = Buffer.concat([reply, chunk]);
+            if (reply.length >= 4) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+          s.once("error", (e) => {
+            clearTimeout(timer);
+            reject(e);
+          });
+          s.once("close", () => {
+            clearTimeout(timer);
+            reject(new Error("control channel closed"));
+          });
         });
         return reply.readUInt32BE(0);
       } catch (cause) {

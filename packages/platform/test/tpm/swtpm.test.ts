@@ -53,6 +53,14 @@ function tools(tool: string, args: string[], env: Record<string, string> = {}) {
 }
 
 before(async () => {
+  // Real parts, never skipped: a missing tool fails the suite with the way to install it.
+  for (const tool of ["swtpm", "tpm2_checkquote", "tpm2_quote", "tpm2_createek"]) {
+    const r = spawnSync(tool, ["--version"], { encoding: "utf8" });
+    assert.ok(
+      r.error === undefined,
+      `${tool} is missing: run \`bash scripts/system-deps.sh\` (Debian swtpm, swtpm-tools, tpm2-tools)`,
+    );
+  }
   tpm = await startSwtpm();
   client = TpmClient.open(tpm.uri);
   await client.startup();
@@ -283,6 +291,73 @@ describe("TPM client against swtpm", () => {
         /LOCALITY/.test((e as Error).message),
     );
     await assert.rejects(client.flushContext(0x80ffffff), { code: "ERR_TPM_RESPONSE" });
+  });
+
+  for (const [kind, template, alg] of [
+    ["rsa", ekRsaTemplate(), "rsa"],
+    ["ecc", ekEccTemplate(), "ecc"],
+  ] as const) {
+    it(`creates the TCG default ${kind} EK byte for byte as tpm2_createek does, and reads it back`, async () => {
+      const ek = await client.createPrimary(TPM_RH.ENDORSEMENT, template);
+      const read = await client.readPublic(ek.handle);
+      await client.flushContext(ek.handle);
+      assert.deepEqual(read.public, ek.public);
+      assert.deepEqual(read.name, ek.name);
+      const pub = parseTpm2bPublic(ek.public);
+      assert.deepEqual(read.qualifiedName, qualifiedName(Uint8Array.of(0x40, 0, 0, 0x0b), pub));
+      client.close();
+      const r = tools("tpm2_createek", ["-c", `ek-${kind}.ctx`, "-G", alg, "-u", `ek-${kind}.pub`]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(tools("tpm2_flushcontext", ["-t"]).status, 0);
+      assert.deepEqual(ek.public, new Uint8Array(readFileSync(join(work, `ek-${kind}.pub`))));
+    });
+  }
+
+  it("runs out of object slots when keys are not flushed, and recovers when they are", async () => {
+    const loaded: number[] = [];
+    try {
+      let failure: unknown;
+      for (let i = 0; i < 4 && failure === undefined; i++) {
+        try {
+          loaded.push((await client.createPrimary(TPM_RH.ENDORSEMENT, akEccTemplate())).handle);
+        } catch (e) {
+          failure = e;
+        }
+      }
+      assert.equal(loaded.length, 3, "swtpm holds three transient objects");
+      assert.equal((failure as { detail?: { rc?: string } }).detail?.rc, "0x902");
+    } finally {
+      for (const h of loaded) await client.flushContext(h);
+    }
+    for (let i = 0; i < 6; i++) {
+      const k = await client.createPrimary(TPM_RH.ENDORSEMENT, akEccTemplate());
+      await client.flushContext(k.handle);
+    }
+  });
+
+  it("reads fixed properties with GetCapability (TPM_PT_MANUFACTURER is IBM for libtpms)", async () => {
+    const data = await client.getCapability(6, 0x105, 1); // TPM_CAP_TPM_PROPERTIES, TPM_PT_MANUFACTURER
+    const view = Buffer.from(data);
+    assert.equal(view.readUInt32BE(0), 6);
+    assert.equal(view.readUInt32BE(4), 1);
+    assert.equal(view.readUInt32BE(8), 0x105);
+    assert.equal(view.subarray(12, 16).toString("latin1"), "IBM\0");
+  });
+
+  it("powers on a swtpm started powered off, through its TCP control port (CMD_INIT), then starts it", async () => {
+    const off = await startSwtpm({ transport: "tcp", poweredOff: true });
+    const c = TpmClient.open(off.uri);
+    try {
+      await assert.rejects(c.pcrRead(pcr23), (e: unknown) => {
+        return (e as { detail?: { rc?: string } }).detail?.rc === "0x101";
+      });
+      await c.startup();
+      await c.pcrReset(23);
+      assert.deepEqual(await c.pcrRead(pcr23), new Uint8Array(32));
+    } finally {
+      c.close();
+      await off.stop();
+    }
   });
 
   it("works over TCP too, and through the CLI: keyward tpm quote then keyward tpm verify-quote", async () => {
