@@ -1,0 +1,20 @@
+export type { AuditEntry, AuditEvent, ChainVerdict } from "./audit.ts";
+export { entryHash, GENESIS_HASH, verifyChain } from "./audit.ts";
+export type { SealedSecret } from "./envelope.ts";
+export {
+  gcmOpen,
+  gcmSeal,
+  loadOrCreateKeyFile,
+  openSecret,
+  rewrapSecret,
+  sealSecret,
+  secretAad,
+} from "./envelope.ts";
+export { toConnectError } from "./errors.ts";
+export type { KeywardServiceOptions, RunningService, ServiceLogger } from "./service.ts";
+export { resolveGrant, startKeywardService, subjectOf } from "./service.ts";
+export type { Store, StoredSecret } from "./store.ts";
+export { checkSecretName, MIGRATIONS, openSqliteStore } from "./store.ts";
+export type { PostgresStoreOptions } from "./store-postgres.ts";
+export { openPostgresStore } from "./store-postgres.ts";
+export { SIM_SERVICE_MEASUREMENT, simulatedServiceCredential, simulationTrust } from "./trust.ts";

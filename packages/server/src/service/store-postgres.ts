@@ -1,0 +1,172 @@
+/**
+ * The PostgreSQL engine of {@link Store}. Every write runs in a transaction that first takes one
+ * transaction-scoped advisory lock, so replicas sharing the database append to one audit chain
+ * (the head read and the insert are serialized) and never assign one secret version twice.
+ *
+ * @module
+ */
+import pg from "pg";
+import type { AuditEntry, AuditEvent } from "./audit.ts";
+import { entryHash, GENESIS_HASH } from "./audit.ts";
+import { MIGRATIONS, type Store, type StoredSecret } from "./store.ts";
+
+const WRITE_LOCK = 0x6b657977; // "keyw"
+
+export interface PostgresStoreOptions {
+  readonly connectionString: string;
+  /** A schema to create and use (tests use a unique one per run). */
+  readonly schema?: string;
+  readonly poolSize?: number;
+  readonly now?: () => Date;
+}
+
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const schema = options.schema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error("invalid schema name");
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize ?? 10,
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  const now = options.now ?? (() => new Date());
+  async function tx<T>(f: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await pool.connect();
+    try {
+      await c.query("BEGIN");
+      await c.query("SELECT pg_advisory_xact_lock($1)", [WRITE_LOCK]);
+      const r = await f(c);
+      await c.query("COMMIT");
+      return r;
+    } catch (e) {
+      await c.query("ROLLBACK").catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+  if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await tx(async (c) => {
+    await c.query(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    );
+    const applied = new Set(
+      (await c.query("SELECT id FROM schema_migrations")).rows.map((r) => Number(r.id)),
+    );
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.id)) continue;
+      await c.query(m.sql("BYTEA"));
+      await c.query("INSERT INTO schema_migrations (id, applied_at) VALUES ($1, $2)", [
+        m.id,
+        now().toISOString(),
+      ]);
+    }
+  });
+
+  async function append(c: pg.PoolClient, event: AuditEvent): Promise<AuditEntry> {
+    const h = (await c.query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")).rows[0];
+    const base = {
+      ...event,
+      seq: h === undefined ? 1 : Number(h.seq) + 1,
+      at: now().toISOString(),
+      prevHash: h === undefined ? GENESIS_HASH : String(h.hash),
+    };
+    const e: AuditEntry = { ...base, hash: entryHash(base) };
+    await c.query(
+      "INSERT INTO audit_log (seq, at, action, outcome, subject, policy_id, detail, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+      [
+        e.seq,
+        e.at,
+        e.action,
+        e.outcome,
+        e.subject,
+        e.policyId ?? null,
+        e.detail === undefined ? null : JSON.stringify(e.detail),
+        e.prevHash,
+        e.hash,
+      ],
+    );
+    return e;
+  }
+  const row = (r: Record<string, unknown>): StoredSecret => ({
+    name: String(r.name),
+    version: Number(r.version),
+    wrappedKey: new Uint8Array(r.wrapped_key as Buffer),
+    ciphertext: new Uint8Array(r.ciphertext as Buffer),
+  });
+
+  return {
+    engine: "postgres",
+    putSecret(name, seal, audit) {
+      return tx(async (c) => {
+        const m = (await c.query("SELECT MAX(version) AS v FROM secret_versions WHERE name = $1", [name]))
+          .rows[0];
+        const version = Number(m?.v ?? 0) + 1;
+        const s = seal(version);
+        await c.query(
+          "INSERT INTO secret_versions (name, version, wrapped_key, ciphertext, created_at) VALUES ($1,$2,$3,$4,$5)",
+          [name, version, Buffer.from(s.wrappedKey), Buffer.from(s.ciphertext), now().toISOString()],
+        );
+        await append(c, { ...audit, detail: { ...audit.detail, name, version } });
+        return { name, version, ...s };
+      });
+    },
+    async getSecret(name, version) {
+      const r =
+        version === undefined
+          ? await pool.query(
+              "SELECT * FROM secret_versions WHERE name = $1 AND deleted = 0 ORDER BY version DESC LIMIT 1",
+              [name],
+            )
+          : await pool.query(
+              "SELECT * FROM secret_versions WHERE name = $1 AND version = $2 AND deleted = 0",
+              [name, version],
+            );
+      return r.rows[0] === undefined ? undefined : row(r.rows[0]);
+    },
+    deleteSecret(name, audit) {
+      return tx(async (c) => {
+        const r = await c.query("UPDATE secret_versions SET deleted = 1 WHERE name = $1 AND deleted = 0", [
+          name,
+        ]);
+        await append(c, { ...audit, detail: { ...audit.detail, name } });
+        return (r.rowCount ?? 0) > 0;
+      });
+    },
+    async listSecretVersions() {
+      return (await pool.query("SELECT * FROM secret_versions ORDER BY name, version")).rows.map(row);
+    },
+    async rewrap(rows) {
+      await tx(async (c) => {
+        for (const r of rows)
+          await c.query("UPDATE secret_versions SET wrapped_key = $1 WHERE name = $2 AND version = $3", [
+            Buffer.from(r.wrappedKey),
+            r.name,
+            r.version,
+          ]);
+      });
+    },
+    appendAudit(event) {
+      return tx((c) => append(c, event));
+    },
+    async readAudit(fromSeq = 1, limit = 1_000_000) {
+      const r = await pool.query("SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2", [
+        fromSeq,
+        limit,
+      ]);
+      return r.rows.map((x) => ({
+        seq: Number(x.seq),
+        at: x.at,
+        action: x.action,
+        outcome: x.outcome,
+        subject: x.subject,
+        ...(x.policy_id === null ? {} : { policyId: x.policy_id }),
+        ...(x.detail === null ? {} : { detail: JSON.parse(x.detail) }),
+        prevHash: x.prev_hash,
+        hash: x.hash,
+      }));
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

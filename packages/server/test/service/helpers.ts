@@ -1,0 +1,93 @@
+/** Shared by the service tests: a simulated platform, the service on SQLite, attested clients. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@connectrpc/connect";
+import { type Policy, policyFromObject } from "@keyward/attest/appraisal";
+import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
+import { verifyRaTlsCertificate } from "@keyward/attest/ratls";
+import { parsePemCertificates } from "@keyward/attest/x509";
+import { issueRaTlsCertificate } from "@keyward/platform/ratls";
+import { initSimPlatform, type SimPlatform, simulatedPlatformAttester } from "@keyward/platform/sim";
+import { SecretProvisioningService } from "@keyward/proto/keyward/v1";
+import { createPeerVerifier, createRaTlsGrpcTransport } from "@keyward/server/channels";
+import {
+  loadOrCreateKeyFile,
+  openSqliteStore,
+  SIM_SERVICE_MEASUREMENT,
+  type Store,
+  sealSecret,
+  simulatedServiceCredential,
+  simulationTrust,
+  startKeywardService,
+} from "@keyward/server/service";
+
+export const mr = (v: number): Uint8Array => new Uint8Array(32).fill(v);
+export const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
+export function seedPolicy(id: string, mrEnclave: number, extra: Record<string, unknown> = {}): Policy {
+  return policyFromObject(
+    {
+      id,
+      mr_enclave: hex(mr(mrEnclave)),
+      app_token: "not-a-real-token",
+      secrets: { master_key: "occlum/1/image_key" },
+      platforms: ["simulated"],
+      ...extra,
+    },
+    `${id}.json`,
+  );
+}
+
+export async function startFixture(policies: Policy[]) {
+  const dir = mkdtempSync(join(tmpdir(), "keyward-service-"));
+  const platform = initSimPlatform(join(dir, "sim"), { now: new Date() });
+  const store: Store = openSqliteStore(dir);
+  const masterKey = loadOrCreateKeyFile(join(dir, "master.key"));
+  await store.putSecret(
+    "occlum/1/image_key",
+    (v) => sealSecret(masterKey, "occlum/1/image_key", v, new TextEncoder().encode("s3cr3t-image-key")),
+    { action: "secret.put", outcome: "ok", subject: "admin:test" },
+  );
+  const service = await startKeywardService(
+    {
+      store,
+      masterKey,
+      policies: () => policies,
+      verifyPeer: simulationTrust(platform),
+      credential: await simulatedServiceCredential(platform),
+    },
+    { host: "127.0.0.1", port: 0 },
+  );
+  return { dir, platform, store, masterKey, service };
+}
+
+/** A client acting as a simulated enclave with MRENCLAVE = mr(m), verifying the service's identity. */
+export async function clientAs(platform: SimPlatform, port: number, m: number, debug = false) {
+  const root = parsePemCertificates(platform.rootCertificatePem)[0];
+  if (root === undefined) throw new Error("no root");
+  const verifier = createDcapVerifier({ anchors: [{ certificate: root, platform: "simulated" }] });
+  const collateral = parseCollateralJson(platform.collateralJson("sgx"));
+  const policy = policyFromObject(
+    { id: "service", platforms: ["simulated"], mrEnclave: [hex(SIM_SERVICE_MEASUREMENT)] },
+    "client",
+  );
+  const credential = await issueRaTlsCertificate({
+    attester: simulatedPlatformAttester(platform, {
+      mrEnclave: mr(m),
+      mrSigner: mr(0x55),
+      isvProdId: 1,
+      isvSvn: 1,
+      ...(debug ? { debug: true } : {}),
+    }),
+  });
+  const { transport } = await createRaTlsGrpcTransport({
+    host: "127.0.0.1",
+    port,
+    credential,
+    peerVerifier: createPeerVerifier({
+      verify: (der, at) => verifyRaTlsCertificate(der, { verifier, collateral, at, policy }),
+    }),
+  });
+  return createClient(SecretProvisioningService, transport);
+}
