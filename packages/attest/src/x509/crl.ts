@@ -62,7 +62,10 @@ export function parseCrl(der: Uint8Array): Crl {
         if (revokedSerials.size >= MAX_REVOKED) malformed(`more than ${MAX_REVOKED} entries`);
         const entry = entries.enter(TAG.SEQUENCE, "revokedCertificate");
         revokedSerials.add(toHex(entry.unsignedInteger("userCertificate")));
-        entry.time("revocationDate");
+        // The revocation date is not used: revoked is revoked. Only its form is checked.
+        const when = entry.any();
+        if (when.tag !== TAG.UTC_TIME && when.tag !== TAG.GENERALIZED_TIME)
+          malformed("revocationDate is not a time");
         if (!entry.done) entry.element(TAG.SEQUENCE, "crlEntryExtensions");
         entry.end();
       }
