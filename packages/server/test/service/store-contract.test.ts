@@ -1,0 +1,115 @@
+/** The storage contract, run on SQLite and on PostgreSQL (127.0.0.1:5432, db `test`, a unique schema). */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import pg from "pg";
+import {
+  openPostgresStore,
+  openSecret,
+  openSqliteStore,
+  type Store,
+  sealSecret,
+  verifyChain,
+} from "@keyward/server/service";
+
+export const PG_URL = process.env.KEYWARD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
+const key = new Uint8Array(randomBytes(32));
+const enc = (s: string) => new TextEncoder().encode(s);
+const put = (store: Store, name: string, value: string) =>
+  store.putSecret(name, (v) => sealSecret(key, name, v, enc(value)), {
+    action: "secret.put",
+    outcome: "ok",
+    subject: "admin:test",
+  });
+
+async function pgAvailable(): Promise<boolean> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  try {
+    await c.connect();
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const engines: { name: string; open: () => Promise<Store>; cleanup: () => Promise<void>; skip?: boolean }[] = [];
+const sqliteDir = mkdtempSync(join(tmpdir(), "keyward-store-"));
+engines.push({ name: "sqlite", open: async () => openSqliteStore(sqliteDir), cleanup: async () => undefined });
+const schema = `kw_test_${process.pid}_${randomBytes(4).toString("hex")}`;
+const havePg = await pgAvailable();
+engines.push({
+  name: "postgres",
+  skip: !havePg,
+  open: () => openPostgresStore({ connectionString: PG_URL, schema }),
+  cleanup: async () => {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+  },
+});
+
+for (const engine of engines) {
+  describe(`store contract: ${engine.name}`, { skip: engine.skip === true ? "PostgreSQL not reachable" : false }, () => {
+    let store: Store;
+    after(async () => {
+      await store?.close();
+      await engine.cleanup();
+    });
+
+    it("versions secrets, reads newest and given versions, deletes", async () => {
+      store = await engine.open();
+      assert.equal((await put(store, "a/b", "one")).version, 1);
+      assert.equal((await put(store, "a/b", "two")).version, 2);
+      const newest = await store.getSecret("a/b");
+      assert.ok(newest !== undefined);
+      assert.equal(new TextDecoder().decode(openSecret(key, "a/b", newest.version, newest)), "two");
+      const v1 = await store.getSecret("a/b", 1);
+      assert.ok(v1 !== undefined);
+      assert.equal(new TextDecoder().decode(openSecret(key, "a/b", 1, v1)), "one");
+      assert.equal(await store.getSecret("missing"), undefined);
+      assert.equal(await store.deleteSecret("a/b", { action: "secret.delete", outcome: "ok", subject: "admin:test" }), true);
+      assert.equal(await store.getSecret("a/b"), undefined);
+    });
+
+    it("binds ciphertexts to name and version (a row moved to another version does not open)", async () => {
+      const s = await put(store, "c", "x");
+      assert.throws(() => openSecret(key, "c", s.version + 1, s), { code: "ERR_SERVICE_SECRET_INTEGRITY" });
+      assert.throws(() => openSecret(key, "d", s.version, s), { code: "ERR_SERVICE_SECRET_INTEGRITY" });
+    });
+
+    it("reopens with migrations applied once and data kept", async () => {
+      await store.close();
+      store = await engine.open();
+      assert.ok((await store.getSecret("c")) !== undefined);
+    });
+
+    it("keeps one chain under concurrent appends", async () => {
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) => store.appendAudit({ action: "t", outcome: "ok", subject: `s${i}` })),
+      );
+      const entries = await store.readAudit();
+      const v = verifyChain(entries);
+      assert.equal(v.ok, true, v.problem);
+      assert.equal(new Set(entries.map((e) => e.subject).filter((s) => s.startsWith("s"))).size, 40);
+    });
+
+    it("detects an edited, a deleted and a reordered entry", async () => {
+      const entries = [...(await store.readAudit())];
+      assert.ok(entries.length >= 4);
+      const edited = entries.map((e, i) => (i === 2 ? { ...e, subject: "someone-else" } : e));
+      assert.equal(verifyChain(edited).brokenAt, 3);
+      const deleted = entries.filter((_, i) => i !== 1);
+      assert.equal(verifyChain(deleted).ok, false);
+      const reordered = [...entries];
+      [reordered[1], reordered[2]] = [reordered[2] as (typeof entries)[number], reordered[1] as (typeof entries)[number]];
+      assert.equal(verifyChain(reordered).ok, false);
+      const truncatedTail = entries.slice(0, -1);
+      assert.equal(verifyChain(truncatedTail).ok, true, "a prefix verifies; the head hash is what detects truncation");
+    });
+  });
+}
