@@ -104,6 +104,8 @@ export const command: Command = {
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
+    const { secretProvisioningDemo } = await import("../demo-service.ts");
+    await secretProvisioningDemo(say, check);
     say(
       failures === 0
         ? "\nall verdicts as expected"

@@ -5,7 +5,6 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import pg from "pg";
 import {
   openPostgresStore,
   openSecret,
@@ -14,6 +13,7 @@ import {
   sealSecret,
   verifyChain,
 } from "@keyward/server/service";
+import pg from "pg";
 
 export const PG_URL = process.env.KEYWARD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const key = new Uint8Array(randomBytes(32));
@@ -36,9 +36,14 @@ async function pgAvailable(): Promise<boolean> {
   }
 }
 
-const engines: { name: string; open: () => Promise<Store>; cleanup: () => Promise<void>; skip?: boolean }[] = [];
+const engines: { name: string; open: () => Promise<Store>; cleanup: () => Promise<void>; skip?: boolean }[] =
+  [];
 const sqliteDir = mkdtempSync(join(tmpdir(), "keyward-store-"));
-engines.push({ name: "sqlite", open: async () => openSqliteStore(sqliteDir), cleanup: async () => undefined });
+engines.push({
+  name: "sqlite",
+  open: async () => openSqliteStore(sqliteDir),
+  cleanup: async () => undefined,
+});
 const schema = `kw_test_${process.pid}_${randomBytes(4).toString("hex")}`;
 const havePg = await pgAvailable();
 engines.push({
@@ -54,7 +59,9 @@ engines.push({
 });
 
 for (const engine of engines) {
-  describe(`store contract: ${engine.name}`, { skip: engine.skip === true ? "PostgreSQL not reachable" : false }, () => {
+  describe(`store contract: ${engine.name}`, {
+    skip: engine.skip === true ? "PostgreSQL not reachable" : false,
+  }, () => {
     let store: Store;
     after(async () => {
       await store?.close();
@@ -72,7 +79,10 @@ for (const engine of engines) {
       assert.ok(v1 !== undefined);
       assert.equal(new TextDecoder().decode(openSecret(key, "a/b", 1, v1)), "one");
       assert.equal(await store.getSecret("missing"), undefined);
-      assert.equal(await store.deleteSecret("a/b", { action: "secret.delete", outcome: "ok", subject: "admin:test" }), true);
+      assert.equal(
+        await store.deleteSecret("a/b", { action: "secret.delete", outcome: "ok", subject: "admin:test" }),
+        true,
+      );
       assert.equal(await store.getSecret("a/b"), undefined);
     });
 
@@ -90,7 +100,9 @@ for (const engine of engines) {
 
     it("keeps one chain under concurrent appends", async () => {
       await Promise.all(
-        Array.from({ length: 40 }, (_, i) => store.appendAudit({ action: "t", outcome: "ok", subject: `s${i}` })),
+        Array.from({ length: 40 }, (_, i) =>
+          store.appendAudit({ action: "t", outcome: "ok", subject: `s${i}` }),
+        ),
       );
       const entries = await store.readAudit();
       const v = verifyChain(entries);
@@ -106,10 +118,17 @@ for (const engine of engines) {
       const deleted = entries.filter((_, i) => i !== 1);
       assert.equal(verifyChain(deleted).ok, false);
       const reordered = [...entries];
-      [reordered[1], reordered[2]] = [reordered[2] as (typeof entries)[number], reordered[1] as (typeof entries)[number]];
+      [reordered[1], reordered[2]] = [
+        reordered[2] as (typeof entries)[number],
+        reordered[1] as (typeof entries)[number],
+      ];
       assert.equal(verifyChain(reordered).ok, false);
       const truncatedTail = entries.slice(0, -1);
-      assert.equal(verifyChain(truncatedTail).ok, true, "a prefix verifies; the head hash is what detects truncation");
+      assert.equal(
+        verifyChain(truncatedTail).ok,
+        true,
+        "a prefix verifies; the head hash is what detects truncation",
+      );
     });
   });
 }
