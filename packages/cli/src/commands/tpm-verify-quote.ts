@@ -3,6 +3,7 @@ import { fromHex } from "@keyward/attest/bytes";
 import { sha256 } from "@keyward/attest/crypto";
 import { KeywardError } from "@keyward/attest/errors";
 import {
+  diagnoseTpmQuote,
   type PcrExpectation,
   parsePcrList,
   parseTpm2bPublic,
@@ -12,7 +13,7 @@ import {
 } from "@keyward/attest/tpm";
 import { parseFlags, usageError } from "../args.ts";
 import type { Command } from "../main.ts";
-import { EXIT, printJson } from "../output.ts";
+import { EXIT, type ExitCode, printJson } from "../output.ts";
 import { readBytes } from "../read-input.ts";
 
 const BANK_NAMES: Readonly<Record<number, string>> = { 4: "sha1", 11: "sha256", 12: "sha384", 13: "sha512" };
@@ -56,7 +57,14 @@ export const command: Command = {
     if (v.binding !== undefined && v.binding !== "pcr23" && v.binding !== "extradata")
       usageError("--binding pcr23|extradata");
 
-    const ak = readAk(v.ak);
+    // The AK comes from the party being verified: a malformed one is a rejection, not a usage error.
+    let ak: TpmQuoteCheck["ak"];
+    try {
+      ak = readAk(v.ak);
+    } catch (e) {
+      if (!(e instanceof KeywardError) || e.code === "ERR_USAGE" || e.code === "ERR_IO") throw e;
+      return reject(e, v.json === true, undefined);
+    }
     const selection =
       v["pcr-list"] === undefined ? undefined : usable(() => parsePcrList(v["pcr-list"] ?? ""));
     const certHash =
@@ -92,10 +100,7 @@ export const command: Command = {
       verdict = verifyTpmQuote(check);
     } catch (e) {
       if (!(e instanceof KeywardError) || e.code === "ERR_USAGE" || e.code === "ERR_IO") throw e;
-      const failedCheck = typeof e.detail?.check === "string" ? e.detail.check : "parse";
-      if (v.json === true) printJson({ error: { code: e.code, message: e.message, check: failedCheck } });
-      else process.stderr.write(`rejected (${failedCheck}): ${e.code}: ${e.message}\n`);
-      return EXIT.rejected;
+      return reject(e, v.json === true, check);
     }
     const out = {
       verified: true,
@@ -110,7 +115,7 @@ export const command: Command = {
         restartCount: verdict.restartCount,
         safe: verdict.safe,
       },
-      firmwareVersion: verdict.firmwareVersion,
+      firmwareVersion: `0x${verdict.firmwareVersion.toString(16).padStart(16, "0")}`,
       pcrs: verdict.pcrs.map((p) => ({
         bank: BANK_NAMES[p.hash] ?? String(p.hash),
         index: p.index,
@@ -125,6 +130,22 @@ export const command: Command = {
     return EXIT.ok;
   },
 };
+
+// Exit 1 with the first failed check; `failedChecks` lists every check that fails (diagnostics).
+function reject(e: KeywardError, json: boolean, check: TpmQuoteCheck | undefined): ExitCode {
+  const failedCheck = typeof e.detail?.check === "string" ? e.detail.check : "parse";
+  let failedChecks = [failedCheck];
+  if (check !== undefined) {
+    try {
+      failedChecks = diagnoseTpmQuote(check);
+    } catch {
+      // diagnostics only: the verdict stands
+    }
+  }
+  if (json) printJson({ error: { code: e.code, message: e.message, check: failedCheck, failedChecks } });
+  else process.stderr.write(`rejected (${failedChecks.join(", ")}): ${e.code}: ${e.message}\n`);
+  return EXIT.rejected;
+}
 
 function readAk(path: string): TpmQuoteCheck["ak"] {
   const bytes = readBytes(path, "AK");

@@ -19,4 +19,4 @@ export { parseTpm2bPublic, parseTpmtPublic, qualifiedName } from "./public-area.
 export type { TpmSignature } from "./signature.ts";
 export { parseTpmtSignature } from "./signature.ts";
 export type { PcrExpectation, TpmQuoteCheck, TpmQuoteVerdict } from "./verify-quote.ts";
-export { verifyTpmQuote } from "./verify-quote.ts";
+export { diagnoseTpmQuote, verifyTpmQuote } from "./verify-quote.ts";

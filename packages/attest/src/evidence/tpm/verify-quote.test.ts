@@ -12,7 +12,7 @@ import { TPM_ALG } from "./constants.ts";
 import { parsePcrList } from "./pcr.ts";
 import { parseTpm2bPublic, qualifiedName } from "./public-area.ts";
 import { parseTpmtSignature } from "./signature.ts";
-import { type TpmQuoteCheck, verifyTpmQuote } from "./verify-quote.ts";
+import { diagnoseTpmQuote, type TpmQuoteCheck, verifyTpmQuote } from "./verify-quote.ts";
 
 const DIR = fileURLToPath(new URL("../../../test/vectors/tpm/", import.meta.url));
 const file = (v: string, f: string) => new Uint8Array(readFileSync(join(DIR, v, f)));
@@ -81,6 +81,20 @@ describe("TPM quote vectors (swtpm + tpm2-tools)", () => {
       assert.equal(result, expected.valid ? "accepted" : manifest[name], name);
     });
   }
+
+  it("fails exactly the checks the MANIFEST lists for each negative, and none for the positives", () => {
+    const lists: Record<string, string[]> = {
+      "neg-tampered-message": ["signature", "pcrDigest"],
+      "neg-wrong-cert": ["pcr23MatchesCert"],
+      "neg-wrong-nonce": ["extraData"],
+      // qualifiedSigner is checked against the AK's expected qualified name (ak.qname).
+      "neg-other-ak": ["signature", "qualifiedSigner"],
+    };
+    for (const { name, expected } of vectors) {
+      const c = { ...checkFor(name, expected.binding), qualifiedSigner: file(name, "ak.qname") };
+      assert.deepEqual(diagnoseTpmQuote(c), lists[name] ?? [], name);
+    }
+  });
 
   it("fails the other named checks of the negative vectors too", () => {
     // neg-other-ak: with the real signer's key, the signature passes and qualifiedSigner fails.

@@ -85,20 +85,58 @@ const REQUIRED =
  * @throws KeywardError with `detail.check` naming the failed check
  */
 export function verifyTpmQuote(c: TpmQuoteCheck): TpmQuoteVerdict {
+  const verdict = runChecks(c, undefined);
+  if (verdict === undefined) throw new KeywardError("ERR_INTERNAL", "TPM quote: no verdict");
+  return verdict;
+}
+
+/**
+ * Runs every check that can run, even after one failed, and returns the names of those that
+ * failed, in order (empty: the quote verifies). For diagnostics: the MANIFEST's negatives each
+ * fail a known set of checks. A quote is accepted by {@link verifyTpmQuote} alone.
+ */
+export function diagnoseTpmQuote(c: TpmQuoteCheck): string[] {
+  const failures: KeywardError[] = [];
+  try {
+    runChecks(c, failures);
+  } catch (e) {
+    if (!(e instanceof KeywardError)) throw e;
+    failures.push(e);
+  }
+  return [...new Set(failures.map((e) => String(e.detail?.check ?? e.code)))];
+}
+
+// Without `collect`, the first failure throws. With it, a failure is recorded and the checks that
+// do not depend on the failed one still run; a failure others depend on (parsing) still throws.
+function runChecks(c: TpmQuoteCheck, collect: KeywardError[] | undefined): TpmQuoteVerdict | undefined {
+  const step = (f: () => void): void => {
+    if (collect === undefined) {
+      f();
+      return;
+    }
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof KeywardError)) throw e;
+      collect.push(e);
+    }
+  };
   const ak: AkView = "pinned" in c.ak ? fromPinned(c.ak.pinned) : c.ak;
   // 1. A restricted signing key that never left its TPM: only such a key's quote says "the TPM
   //    attested this"; an unrestricted key signs whatever bytes it is given (tpm2_checkquote
   //    accepts those forgeries).
-  if (
-    ak.attributes !== undefined &&
-    ((ak.attributes & REQUIRED) !== REQUIRED || (ak.attributes & TPMA_OBJECT.decrypt) !== 0)
-  ) {
-    fail(
-      "ERR_TPM_AK_ATTRIBUTES",
-      "akAttributes",
-      `AK attributes 0x${ak.attributes.toString(16).padStart(8, "0")} lack fixedTPM|fixedParent|sensitiveDataOrigin|restricted|sign, or have decrypt`,
-    );
-  }
+  step(() => {
+    if (
+      ak.attributes !== undefined &&
+      ((ak.attributes & REQUIRED) !== REQUIRED || (ak.attributes & TPMA_OBJECT.decrypt) !== 0)
+    ) {
+      fail(
+        "ERR_TPM_AK_ATTRIBUTES",
+        "akAttributes",
+        `AK attributes 0x${ak.attributes.toString(16).padStart(8, "0")} lack fixedTPM|fixedParent|sensitiveDataOrigin|restricted|sign, or have decrypt`,
+      );
+    }
+  });
   const curveSize = ak.curve === TPM_ECC.NIST_P256 ? 32 : ak.curve === TPM_ECC.NIST_P384 ? 48 : 0;
   if (ak.type === "ecc" ? curveSize === 0 : (ak.keyBits ?? 0) < 2048) {
     fail(
@@ -117,70 +155,85 @@ export function verifyTpmQuote(c: TpmQuoteCheck): TpmQuoteVerdict {
       `signature hash 0x${sig.hash.toString(16)} is not SHA-256/384/512`,
     );
   const keyAlgs: readonly number[] = ak.type === "ecc" ? [TPM_ALG.ECDSA] : [TPM_ALG.RSASSA, TPM_ALG.RSAPSS];
-  if (
-    !keyAlgs.includes(sig.alg) ||
-    (ak.scheme.alg !== TPM_ALG.NULL && (ak.scheme.alg !== sig.alg || ak.scheme.hash !== sig.hash))
-  ) {
-    fail(
-      "ERR_TPM_SCHEME_UNSUPPORTED",
-      "scheme",
-      `signature scheme 0x${sig.alg.toString(16)}/0x${sig.hash.toString(16)} is not the AK's`,
-    );
-  }
-  // 3. The signature over the exact message bytes.
-  const ok = verifyTpmSignature(
-    ak.key,
-    hash.name,
-    c.quote,
-    sig.alg === TPM_ALG.ECDSA
-      ? { kind: "ecdsa", r: sig.r, s: sig.s, size: curveSize }
-      : { kind: sig.alg === TPM_ALG.RSAPSS ? "rsapss" : "rsassa", sig: sig.sig },
-  );
-  if (!ok)
-    fail("ERR_TPM_QUOTE_SIGNATURE_INVALID", "signature", "quote signature does not verify with the AK");
-  // 4. Magic and type (in the parser).
-  const a = parseTpmQuoteAttest(c.quote);
-  // 5. extraData, in constant time.
-  if (!secretEqual(a.extraData, c.extraData))
-    fail("ERR_TPM_EXTRA_DATA_MISMATCH", "extraData", "extraData is not the expected nonce binding");
-  // 6. Exactly the PCR selection asked for.
-  if (c.pcrSelection !== undefined && !sameSelection(a.pcrSelection, c.pcrSelection)) {
-    fail(
-      "ERR_TPM_PCR_SELECTION_MISMATCH",
-      "pcrSelection",
-      `quoted PCR selection ${describe(a.pcrSelection)} is not ${describe(c.pcrSelection)}`,
-    );
-  }
-  // 7. pcrDigest recomputed from the reported values.
-  const pcrs = c.pcrValues === undefined ? [] : splitPcrValues(a.pcrSelection, c.pcrValues);
-  if (c.pcrValues !== undefined && !bytesEqual(pcrDigestOf(hash.name, pcrs), a.pcrDigest)) {
-    fail(
-      "ERR_TPM_PCR_DIGEST_MISMATCH",
-      "pcrDigest",
-      "pcrDigest is not the digest of the reported PCR values",
-    );
-  }
-  // 8. The PCR policy.
-  for (const p of c.pcrPolicy ?? []) {
-    const got = pcrs.find((v) => v.hash === p.hash && v.index === p.index);
-    if (got === undefined || !bytesEqual(got.value, p.value)) {
+  step(() => {
+    if (
+      !keyAlgs.includes(sig.alg) ||
+      (ak.scheme.alg !== TPM_ALG.NULL && (ak.scheme.alg !== sig.alg || ak.scheme.hash !== sig.hash))
+    ) {
       fail(
-        "ERR_TPM_PCR_POLICY_MISMATCH",
-        p.check ?? "pcrPolicy",
-        `PCR ${p.index} is ${got === undefined ? "not reported" : toHex(got.value)}, expected ${toHex(p.value)}`,
+        "ERR_TPM_SCHEME_UNSUPPORTED",
+        "scheme",
+        `signature scheme 0x${sig.alg.toString(16)}/0x${sig.hash.toString(16)} is not the AK's`,
       );
     }
+  });
+  // 3. The signature over the exact message bytes.
+  step(() => {
+    const ok = verifyTpmSignature(
+      ak.key,
+      hash.name,
+      c.quote,
+      sig.alg === TPM_ALG.ECDSA
+        ? { kind: "ecdsa", r: sig.r, s: sig.s, size: curveSize }
+        : { kind: sig.alg === TPM_ALG.RSAPSS ? "rsapss" : "rsassa", sig: sig.sig },
+    );
+    if (!ok)
+      fail("ERR_TPM_QUOTE_SIGNATURE_INVALID", "signature", "quote signature does not verify with the AK");
+  });
+  // 4. Magic and type (in the parser), and nothing left over.
+  const a = parseTpmQuoteAttest(c.quote);
+  // 5. extraData, in constant time.
+  step(() => {
+    if (!secretEqual(a.extraData, c.extraData))
+      fail("ERR_TPM_EXTRA_DATA_MISMATCH", "extraData", "extraData is not the expected nonce binding");
+  });
+  // 6. Exactly the PCR selection asked for.
+  step(() => {
+    if (c.pcrSelection !== undefined && !sameSelection(a.pcrSelection, c.pcrSelection)) {
+      fail(
+        "ERR_TPM_PCR_SELECTION_MISMATCH",
+        "pcrSelection",
+        `quoted PCR selection ${describe(a.pcrSelection)} is not ${describe(c.pcrSelection)}`,
+      );
+    }
+  });
+  // 7. pcrDigest recomputed from the reported values.
+  const pcrs = c.pcrValues === undefined ? [] : splitPcrValues(a.pcrSelection, c.pcrValues);
+  step(() => {
+    if (c.pcrValues !== undefined && !bytesEqual(pcrDigestOf(hash.name, pcrs), a.pcrDigest)) {
+      fail(
+        "ERR_TPM_PCR_DIGEST_MISMATCH",
+        "pcrDigest",
+        "pcrDigest is not the digest of the reported PCR values",
+      );
+    }
+  });
+  // 8. The PCR policy.
+  for (const p of c.pcrPolicy ?? []) {
+    step(() => {
+      const got = pcrs.find((v) => v.hash === p.hash && v.index === p.index);
+      if (got === undefined || !bytesEqual(got.value, p.value)) {
+        fail(
+          "ERR_TPM_PCR_POLICY_MISMATCH",
+          p.check ?? "pcrPolicy",
+          `PCR ${p.index} is ${got === undefined ? "not reported" : toHex(got.value)}, expected ${toHex(p.value)}`,
+        );
+      }
+    });
   }
   // 9. Optional: the qualified signer, and clock monotonicity against the previous quote.
-  if (c.qualifiedSigner !== undefined && !bytesEqual(a.qualifiedSigner, c.qualifiedSigner)) {
-    fail(
-      "ERR_TPM_QUALIFIED_SIGNER_MISMATCH",
-      "qualifiedSigner",
-      "qualifiedSigner is not the AK's qualified name",
-    );
-  }
+  step(() => {
+    if (c.qualifiedSigner !== undefined && !bytesEqual(a.qualifiedSigner, c.qualifiedSigner)) {
+      fail(
+        "ERR_TPM_QUALIFIED_SIGNER_MISMATCH",
+        "qualifiedSigner",
+        "qualifiedSigner is not the AK's qualified name",
+      );
+    }
+  });
   const prev = c.previous;
-  if (prev !== undefined) {
+  step(() => {
+    if (prev === undefined) return;
     const regressed =
       a.resetCount < prev.resetCount ||
       (a.resetCount === prev.resetCount && a.restartCount < prev.restartCount) ||
@@ -192,7 +245,8 @@ export function verifyTpmQuote(c: TpmQuoteCheck): TpmQuoteVerdict {
         "clock",
         "the TPM clock or its reset/restart counters went back, or clock is not safe",
       );
-  }
+  });
+  if (collect !== undefined && collect.length > 0) return undefined;
   return {
     ...(ak.name === undefined ? {} : { akName: ak.name }),
     akAttributesChecked: ak.attributes !== undefined,
