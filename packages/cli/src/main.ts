@@ -18,6 +18,9 @@ type Loader = () => Promise<{ readonly command: Command }>;
 const commands: Readonly<Record<string, Loader>> = {
   demo: () => import("./commands/demo.ts"),
   explain: () => import("./commands/explain.ts"),
+  serve: () => import("./commands/serve.ts"),
+  "audit verify": () => import("./commands/audit-verify.ts"),
+  "admin put-secret": () => import("./commands/admin-put-secret.ts"),
   "quote inspect": () => import("./commands/quote-inspect.ts"),
   "quote verify": () => import("./commands/quote-verify.ts"),
   "sim init": () => import("./commands/sim-init.ts"),

@@ -1,3 +1,5 @@
+export type { ConfigFlags, ServiceConfig } from "../config.ts";
+export { loadServiceConfig } from "../config.ts";
 export type { AuditEntry, AuditEvent, ChainVerdict } from "./audit.ts";
 export { entryHash, GENESIS_HASH, verifyChain } from "./audit.ts";
 export type { SealedSecret } from "./envelope.ts";
@@ -11,6 +13,10 @@ export {
   secretAad,
 } from "./envelope.ts";
 export { toConnectError } from "./errors.ts";
+export type { PolicyWatcher } from "./policies.ts";
+export { loadPolicyDir, watchPolicyDir } from "./policies.ts";
+export type { RunningKeyward } from "./run.ts";
+export { createLogger, openStore, REDACT_PATHS, runService } from "./run.ts";
 export type { KeywardServiceOptions, RunningService, ServiceLogger } from "./service.ts";
 export { resolveGrant, startKeywardService, subjectOf } from "./service.ts";
 export type { Store, StoredSecret } from "./store.ts";

@@ -1,0 +1,161 @@
+/**
+ * `keyward serve` as real processes: kill -9 during a stream of acknowledged releases (each
+ * acknowledged release has its audit entry), restart, chain intact; two replicas on PostgreSQL with
+ * concurrent clients writing one chain.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { initSimPlatform, type SimPlatform } from "@keyward/platform/sim";
+import {
+  loadOrCreateKeyFile,
+  openPostgresStore,
+  openSqliteStore,
+  type Store,
+  sealSecret,
+  verifyChain,
+} from "@keyward/server/service";
+import pg from "pg";
+import { clientAs, hex, mr } from "./helpers.ts";
+
+const KEYWARD = fileURLToPath(new URL("../../../cli/bin/keyward.ts", import.meta.url));
+const PG_URL = process.env.KEYWARD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+});
+
+function setup(): { dir: string; platform: SimPlatform } {
+  const dir = mkdtempSync(join(tmpdir(), "keyward-serve-"));
+  const platform = initSimPlatform(join(dir, "sim"), { now: new Date() });
+  mkdirSync(join(dir, "policies"));
+  writeFileSync(
+    join(dir, "policies", "app.json"),
+    JSON.stringify({
+      id: "app",
+      mr_enclave: hex(mr(0xc1)),
+      app_token: "tok",
+      secrets: { master_key: "occlum/1/image_key" },
+      platforms: ["simulated"],
+    }),
+  );
+  return { dir, platform };
+}
+
+async function seed(store: Store, dir: string) {
+  const key = loadOrCreateKeyFile(join(dir, "master.key"));
+  await store.putSecret(
+    "occlum/1/image_key",
+    (v) => sealSecret(key, "occlum/1/image_key", v, new Uint8Array([1, 2, 3])),
+    {
+      action: "secret.put",
+      outcome: "ok",
+      subject: "admin:test",
+    },
+  );
+  await store.close();
+}
+
+/** Starts `keyward serve` and resolves with its port (from its "listening" JSON log line). */
+function serve(dir: string, extra: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
+    process.execPath,
+    [KEYWARD, "serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--simulation", ...extra],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`serve exited ${code}`)));
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      try {
+        const j = JSON.parse(line);
+        if (j.event === "listening") resolve({ child, port: j.port });
+      } catch {
+        // not a log line
+      }
+    });
+  });
+}
+
+describe("keyward serve processes", () => {
+  it("loses no acknowledged release when killed with SIGKILL, and the chain verifies after restart", async () => {
+    const { dir, platform } = setup();
+    await seed(openSqliteStore(dir), dir);
+    const { child, port } = await serve(dir);
+    const clients = await Promise.all([0, 1, 2, 3].map(() => clientAs(platform, port, 0xc1)));
+    let acked = 0;
+    let stop = false;
+    const exited = new Promise((r) => child.once("exit", r));
+    await Promise.all(
+      clients.map(async (c) => {
+        while (!stop) {
+          try {
+            await c.getSecrets({});
+            acked++;
+            if (acked === 60) {
+              child.kill("SIGKILL");
+            }
+          } catch {
+            stop = true;
+          }
+        }
+      }),
+    );
+    await exited;
+    assert.ok(acked >= 60);
+    const again = await serve(dir);
+    again.child.kill("SIGTERM");
+    await new Promise((r) => again.child.once("exit", r));
+    const store = openSqliteStore(dir);
+    const entries = await store.readAudit();
+    await store.close();
+    const released = entries.filter((e) => e.action === "secrets.get" && e.outcome === "allowed").length;
+    assert.ok(released >= acked, `${released} audited releases < ${acked} acknowledged`);
+    assert.equal(verifyChain(entries).ok, true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("two replicas on PostgreSQL keep one intact chain under concurrent clients", async (t) => {
+    const probe = new pg.Client({ connectionString: PG_URL });
+    try {
+      await probe.connect();
+    } catch {
+      t.skip("PostgreSQL not reachable");
+      return;
+    }
+    const schema = `kw_serve_${process.pid}_${randomBytes(4).toString("hex")}`;
+    try {
+      const { dir, platform } = setup();
+      await seed(await openPostgresStore({ connectionString: PG_URL, schema }), dir);
+      const db = ["--database-url", PG_URL, "--db-schema", schema];
+      const [a, b] = await Promise.all([serve(dir, db), serve(dir, db)]);
+      const clients = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => clientAs(platform, i % 2 === 0 ? a.port : b.port, 0xc1)),
+      );
+      const PER = 10;
+      await Promise.all(
+        clients.map(async (c) => {
+          for (let i = 0; i < PER; i++) assert.equal((await c.getSecrets({})).secrets.length, 1);
+        }),
+      );
+      a.child.kill("SIGTERM");
+      b.child.kill("SIGTERM");
+      const store = await openPostgresStore({ connectionString: PG_URL, schema });
+      const entries = await store.readAudit();
+      await store.close();
+      assert.equal(verifyChain(entries).ok, true);
+      assert.equal(entries.filter((e) => e.outcome === "allowed").length, clients.length * PER);
+      assert.equal(new Set(entries.map((e) => e.seq)).size, entries.length);
+      rmSync(dir, { recursive: true, force: true });
+    } finally {
+      await probe.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await probe.end();
+    }
+  });
+});
