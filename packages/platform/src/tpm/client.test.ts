@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { KeywardError } from "@keyward/attest/errors";
 import fc from "fast-check";
-import { TPM_RH, TpmClient } from "./client.ts";
+import { describeRc, TPM_RH, TpmClient } from "./client.ts";
 import type { TpmTransport } from "./transport.ts";
 
 /** A transport that answers every command with the given responses, in turn. */
@@ -79,6 +79,20 @@ describe("TpmClient marshalling and response handling", () => {
         /LOCALITY/.test(e.message)
       );
     });
+  });
+
+  it("names response codes and what they are about (Part 2 §6.6)", () => {
+    assert.equal(describeRc(0xa9d), "TPM_RC_POLICY_FAIL on session 2 (0xa9d)");
+    assert.equal(describeRc(0x1df), "TPM_RC_INTEGRITY on parameter 1 (0x1df)");
+    assert.equal(describeRc(0x18b), "TPM_RC_HANDLE on handle 1 (0x18b)");
+    assert.equal(describeRc(0x902), "TPM_RC_OBJECT_MEMORY (0x902)");
+    assert.equal(describeRc(0x101), "TPM_RC_FAILURE (0x101)");
+    assert.equal(describeRc(0x7777), "0x7777");
+  });
+
+  it("refuses a response whose size field disagrees with what arrived", async () => {
+    const bad = Uint8Array.of(...header(0x8001, 12, 0), 0, 0, 0);
+    await assert.rejects(new TpmClient(scripted(bad)).pcrReset(16), { code: "ERR_TPM_TRANSPORT" });
   });
 
   it("treats Startup's TPM_RC_INITIALIZE as already started", async () => {

@@ -253,14 +253,14 @@ export class TpmClient {
     return new Uint8Array(Buffer.concat(out));
   }
 
-  /** TPM2_StartAuthSession: an unsalted, unbound policy session with SHA-256. */
-  async startPolicySession(): Promise<number> {
+  /** TPM2_StartAuthSession: an unsalted, unbound policy session (SHA-256 unless told). */
+  async startPolicySession(hashAlg = 0x000b): Promise<number> {
     const params = new TpmWriter()
-      .tpm2b(randomBytes(32))
+      .tpm2b(randomBytes(hashAlg === 0x000c ? 48 : hashAlg === 0x000d ? 64 : 32))
       .tpm2b(new Uint8Array())
       .u8(0x01)
       .u16(0x0010)
-      .u16(0x000b)
+      .u16(hashAlg)
       .finish();
     const r = await this.#run(TPM_CC.StartAuthSession, [TPM_RH.NULL, TPM_RH.NULL], [], params);
     return r.u32be();
@@ -279,31 +279,36 @@ export class TpmClient {
 
   /**
    * TPM2_ActivateCredential: the TPM recovers the secret only if it holds the EK's private key
-   * and a loaded object named as the credential says. The EK is authorized by
-   * PolicySecret(endorsement), so a policy session is started and flushed here.
+   * and a loaded object named as the credential says. A TCG low-range EK is authorized by
+   * PolicySecret(endorsement): with `ekAuth` "policy" a SHA-256 policy session is started and
+   * flushed here. EKs with userWithAuth (swtpm_setup's P-384 EK) take the empty password.
    */
   async activateCredential(
     akHandle: number,
     ekHandle: number,
     credentialBlob: Uint8Array,
     encryptedSecret: Uint8Array,
+    ekAuth: "policy" | "password" = "policy",
   ): Promise<Uint8Array> {
-    const session = await this.startPolicySession();
+    const session = ekAuth === "policy" ? await this.startPolicySession() : undefined;
     try {
-      await this.policySecret(TPM_RH.ENDORSEMENT, session);
+      if (session !== undefined) await this.policySecret(TPM_RH.ENDORSEMENT, session);
       const params = new TpmWriter().bytes(credentialBlob).bytes(encryptedSecret).finish();
       const r = this.#parameters(
         await this.#run(
           TPM_CC.ActivateCredential,
           [akHandle, ekHandle],
-          [{ kind: "password" }, { kind: "session", handle: session }],
+          [
+            { kind: "password" },
+            session === undefined ? { kind: "password" } : { kind: "session", handle: session },
+          ],
           params,
         ),
       );
       return new Uint8Array(tpm2b(r));
     } finally {
       // A session used without continueSession is flushed by the TPM; ignore "already gone".
-      await this.flushContext(session).catch(() => undefined);
+      if (session !== undefined) await this.flushContext(session).catch(() => undefined);
     }
   }
 
@@ -400,38 +405,112 @@ export class TpmClient {
   }
 }
 
-/** A short name for a response code (Part 2 §6.6): format-one codes name their parameter. */
+/** TPM_RC format-one errors (Part 2 §6.6.3), by their low 6 bits. */
+const RC_FMT1: Readonly<Record<number, string>> = {
+  1: "ASYMMETRIC",
+  2: "ATTRIBUTES",
+  3: "HASH",
+  4: "VALUE",
+  5: "HIERARCHY",
+  7: "KEY_SIZE",
+  8: "MGF",
+  9: "MODE",
+  10: "TYPE",
+  11: "HANDLE",
+  12: "KDF",
+  13: "RANGE",
+  14: "AUTH_FAIL",
+  15: "NONCE",
+  16: "PP",
+  18: "SCHEME",
+  21: "SIZE",
+  22: "SYMMETRIC",
+  23: "TAG",
+  24: "SELECTOR",
+  26: "INSUFFICIENT",
+  27: "SIGNATURE",
+  28: "KEY",
+  29: "POLICY_FAIL",
+  31: "INTEGRITY",
+  32: "TICKET",
+  33: "RESERVED_BITS",
+  34: "BAD_AUTH",
+  35: "EXPIRED",
+  36: "POLICY_CC",
+  37: "BINDING",
+  38: "CURVE",
+  39: "ECC_POINT",
+};
+
+/** TPM_RC format-zero codes (errors 0x100.., warnings 0x900..) we may meet. */
+const RC_FMT0: Readonly<Record<number, string>> = {
+  256: "INITIALIZE",
+  257: "FAILURE",
+  259: "SEQUENCE",
+  267: "PRIVATE",
+  281: "HMAC",
+  288: "DISABLED",
+  289: "EXCLUSIVE",
+  292: "AUTH_TYPE",
+  293: "AUTH_MISSING",
+  294: "POLICY",
+  295: "PCR",
+  296: "PCR_CHANGED",
+  301: "UPGRADE",
+  302: "TOO_MANY_CONTEXTS",
+  303: "AUTH_UNAVAILABLE",
+  304: "REBOOT",
+  305: "UNBALANCED",
+  322: "COMMAND_SIZE",
+  323: "COMMAND_CODE",
+  324: "AUTHSIZE",
+  325: "AUTH_CONTEXT",
+  326: "NV_RANGE",
+  327: "NV_SIZE",
+  328: "NV_LOCKED",
+  329: "NV_AUTHORIZATION",
+  330: "NV_UNINITIALIZED",
+  331: "NV_SPACE",
+  332: "NV_DEFINED",
+  336: "BAD_CONTEXT",
+  337: "CPHASH",
+  338: "PARENT",
+  339: "NEEDS_TEST",
+  340: "NO_RESULT",
+  341: "SENSITIVE",
+  2305: "CONTEXT_GAP",
+  2306: "OBJECT_MEMORY",
+  2307: "SESSION_MEMORY",
+  2308: "MEMORY",
+  2309: "SESSION_HANDLES",
+  2310: "OBJECT_HANDLES",
+  2311: "LOCALITY",
+  2312: "YIELDED",
+  2313: "CANCELED",
+  2314: "TESTING",
+  2337: "NV_RATE",
+  2338: "RETRY",
+  2339: "NV_UNAVAILABLE",
+};
+
+/**
+ * A name for a response code (Part 2 §6.6): format-one codes also say which handle, session or
+ * parameter they are about, e.g. "TPM_RC_POLICY_FAIL on session 2 (0x9a2)".
+ */
 export function describeRc(rc: number): string {
-  const names: Record<number, string> = {
-    256: "TPM_RC_INITIALIZE",
-    257: "TPM_RC_FAILURE",
-    296: "TPM_RC_PCR",
-    323: "TPM_RC_HANDLE",
-    329: "TPM_RC_REFERENCE_H0",
-    2306: "TPM_RC_OBJECT_MEMORY",
-    2311: "TPM_RC_LOCALITY",
-    2338: "TPM_RC_RETRY",
-  };
-  if (names[rc] !== undefined) return `${names[rc]} (0x${rc.toString(16)})`;
+  const hex = `0x${rc.toString(16)}`;
   if ((rc & 0x80) !== 0) {
-    const error = rc & 0x3f;
-    const which = (rc >> 8) & 0xf;
-    const kind = (rc & 0x40) !== 0 ? "parameter" : (rc & 0x800) !== 0 ? "session" : "handle";
-    const errors: Record<number, string> = {
-      2: "HASH",
-      4: "VALUE",
-      13: "SIZE",
-      18: "SCHEME",
-      21: "SIZE",
-      29: "KEY_SIZE",
-      31: "INTEGRITY",
-      34: "KEY",
-      38: "POLICY_FAIL",
-      40: "SIGNATURE",
-    };
-    return `TPM_RC_${errors[error] ?? `0x${error.toString(16)}`} on ${kind} ${which} (0x${rc.toString(16)})`;
+    const name = RC_FMT1[rc & 0x3f] ?? `error 0x${(rc & 0x3f).toString(16)}`;
+    // Bit 6: a parameter, numbered in bits 8..11. Otherwise bit 11: a session, else a handle,
+    // numbered in bits 8..10 (0: unspecified).
+    const where =
+      (rc & 0x40) !== 0
+        ? `parameter ${(rc >> 8) & 0xf}`
+        : `${(rc & 0x800) !== 0 ? "session" : "handle"} ${(rc >> 8) & 0x7}`;
+    return `TPM_RC_${name} on ${where} (${hex})`;
   }
-  return `0x${rc.toString(16)}`;
+  const name = RC_FMT0[rc & 0xfff];
+  return name === undefined ? hex : `TPM_RC_${name} (${hex})`;
 }
 
 function tpm2b(r: ByteReader): Uint8Array {

@@ -10,9 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import {
+  challengeAk,
+  completeAkChallenge,
   makeCredential,
   parsePcrList,
-  parseTpm2bPublic,
   verifyEkCertificate,
   verifyTpmQuote,
 } from "@keyward/attest/tpm";
@@ -46,24 +47,37 @@ describe("trusting an AK through its certified EK", () => {
         intermediates: parsePemCertificates(made.issuerCaPem),
         at: new Date(),
       });
-      const akPub = parseTpm2bPublic(ak.public);
-      // ... it checks the AK's attributes (ActivateCredential alone would accept any key) ...
-      assert.equal(akPub.attributes & 0x00050032, 0x00050032);
-      // ... and challenges the TPM that holds that EK to prove it holds this AK.
-      const secret = new Uint8Array(randomBytes(32));
-      const credential = makeCredential(
-        { type: ek.type, key: ek.key, nameAlg: "sha256", symmetricBits: 128 },
-        secret,
-        akPub.name,
-      );
+      // ... it checks the AK's attributes (ActivateCredential alone would accept any key) and
+      // challenges the TPM that holds that EK to prove it holds this AK.
+      const challenge = challengeAk(ek, ak.public, new Uint8Array(randomBytes(32)));
       const answer = await client.activateCredential(
         ak.handle,
         0x81010001,
-        credential.credentialBlob,
-        credential.encryptedSecret,
+        challenge.credential.credentialBlob,
+        challenge.credential.encryptedSecret,
       );
       certifiedEk = ek;
-      assert.deepEqual(answer, secret);
+      const akPub = completeAkChallenge(challenge, answer);
+      assert.deepEqual(akPub.name, ak.name);
+      // The same through the ECC P-384 EK (high-range template: SHA-384, AES-256) and its
+      // certificate in NV 0x01c00016.
+      const ek384 = verifyEkCertificate(await client.nvRead(0x01c00016), {
+        roots: parsePemCertificates(made.rootCaPem),
+        intermediates: parsePemCertificates(made.issuerCaPem),
+        at: new Date(),
+      });
+      assert.equal(ek384.key.asymmetricKeyDetails?.namedCurve, "secp384r1");
+      const c384 = challengeAk(ek384, ak.public, new Uint8Array(randomBytes(32)));
+      const a384 = await client.activateCredential(
+        ak.handle,
+        0x81010016,
+        c384.credential.credentialBlob,
+        c384.credential.encryptedSecret,
+        "password",
+      );
+      completeAkChallenge(c384, a384);
+      // A wrong answer is refused.
+      assert.throws(() => completeAkChallenge(c384, new Uint8Array(32)), { code: "ERR_TPM_AK_UNTRUSTED" });
       // Now the AK is trusted: its quotes verify.
       const nonce = new Uint8Array(randomBytes(32));
       const selection = parsePcrList("sha256:16");

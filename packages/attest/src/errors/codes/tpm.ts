@@ -18,6 +18,8 @@ export const tpmCodes = {
     "The TPM's clock or reset/restart counters went back since the previous quote of this AK, or the clock is not safe.",
   ERR_TPM_RESPONSE: "The TPM answered a command with an error response code (see detail.rc).",
   ERR_TPM_TRANSPORT: "The TPM could not be reached, or its response was cut short.",
+  ERR_TPM_AK_UNTRUSTED:
+    "The attestation key is neither pinned nor proven to live in the TPM of a certified EK (credential activation failed).",
   ERR_TPM_EK_UNTRUSTED:
     "The EK certificate does not chain to a configured manufacturer root, or does not match the EK.",
 } as const;

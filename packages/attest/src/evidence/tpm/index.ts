@@ -1,5 +1,7 @@
 export type { Credential, CredentialKey } from "../../crypto/tpm-credential.ts";
 export { kdfa, kdfe, makeCredential } from "../../crypto/tpm-credential.ts";
+export type { AkChallenge } from "./ak-trust.ts";
+export { challengeAk, completeAkChallenge, credentialKeyOf, pinnedAk } from "./ak-trust.ts";
 export type { PcrBankSelection, TpmQuoteAttest } from "./attest.ts";
 export { parseTpmQuoteAttest, readPcrSelection } from "./attest.ts";
 export {
