@@ -87,6 +87,26 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     );
     return e;
   }
+  let pending: { event: AuditEvent; resolve: (e: AuditEntry) => void; reject: (e: unknown) => void }[] = [];
+  let flushing = false;
+  async function flush(): Promise<void> {
+    flushing = true;
+    while (pending.length > 0) {
+      const batch = pending;
+      pending = [];
+      try {
+        const entries = await tx(async (c) => {
+          const out: AuditEntry[] = [];
+          for (const p of batch) out.push(await append(c, p.event));
+          return out;
+        });
+        batch.forEach((p, i) => p.resolve(entries[i] as AuditEntry));
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+      }
+    }
+    flushing = false;
+  }
   const row = (r: Record<string, unknown>): StoredSecret => ({
     name: String(r.name),
     version: Number(r.version),
@@ -146,7 +166,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       });
     },
     appendAudit(event) {
-      return tx((c) => append(c, event));
+      // Group commit: appends queued while a batch is being written go into the next transaction.
+      return new Promise<AuditEntry>((resolve, reject) => {
+        pending.push({ event, resolve, reject });
+        if (!flushing) void flush();
+      });
     },
     async readAudit(fromSeq = 1, limit = 1_000_000) {
       const r = await pool.query("SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2", [

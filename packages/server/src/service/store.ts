@@ -159,6 +159,19 @@ export function openSqliteStore(dataDir: string, options: { path?: string; now?:
     insertAudit.run(...auditParams(e));
     return e;
   }
+  let pending: { event: AuditEvent; resolve: (e: AuditEntry) => void; reject: (e: unknown) => void }[] = [];
+  function flush() {
+    const batch = pending;
+    pending = [];
+    let entries: AuditEntry[];
+    try {
+      entries = tx(() => batch.map((p) => append(p.event)));
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    batch.forEach((p, i) => p.resolve(entries[i] as AuditEntry));
+  }
   const row = (r: Record<string, unknown>): StoredSecret => ({
     name: String(r.name),
     version: Number(r.version),
@@ -215,8 +228,13 @@ export function openSqliteStore(dataDir: string, options: { path?: string; now?:
         for (const r of rows) u.run(r.wrappedKey, r.name, r.version);
       });
     },
-    async appendAudit(event) {
-      return tx(() => append(event));
+    appendAudit(event) {
+      // Group commit: appends queued in the same turn share one transaction (one fsync); each
+      // caller resolves only after that transaction committed.
+      return new Promise<AuditEntry>((resolve, reject) => {
+        pending.push({ event, resolve, reject });
+        if (pending.length === 1) setImmediate(flush);
+      });
     },
     async readAudit(fromSeq = 1, limit = 1_000_000) {
       return (

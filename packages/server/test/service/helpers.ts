@@ -39,10 +39,15 @@ export function seedPolicy(id: string, mrEnclave: number, extra: Record<string, 
   );
 }
 
-export async function startFixture(policies: Policy[]) {
+export function startFixture(policies: Policy[]) {
+  return startFixtureOn(policies, async (dir) => openSqliteStore(dir));
+}
+
+/** The service on the store `open` makes, with one stored secret `occlum/1/image_key`. */
+export async function startFixtureOn(policies: Policy[], open: (dir: string) => Promise<Store>) {
   const dir = mkdtempSync(join(tmpdir(), "keyward-service-"));
   const platform = initSimPlatform(join(dir, "sim"), { now: new Date() });
-  const store: Store = openSqliteStore(dir);
+  const store: Store = await open(dir);
   const masterKey = loadOrCreateKeyFile(join(dir, "master.key"));
   await store.putSecret(
     "occlum/1/image_key",
