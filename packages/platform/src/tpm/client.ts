@@ -135,6 +135,27 @@ export class TpmClient {
     return r.rest();
   }
 
+  /** TPM2_GetCapability(TPM_CAP_TPM_PROPERTIES): up to `count` properties from `first`, parsed strictly. */
+  async getTpmProperties(
+    first: number,
+    count: number,
+  ): Promise<{ readonly property: number; readonly value: number }[]> {
+    const r = await this.#run(
+      TPM_CC.GetCapability,
+      [],
+      [],
+      new TpmWriter().u32(6).u32(first).u32(count).finish(),
+    );
+    r.u8(); // moreData
+    if (r.u32be() !== 6)
+      throw new KeywardError("ERR_TPM_RESPONSE", "TPM: GetCapability answered another capability");
+    const n = r.length(r.u32be(), 256, "TPML_TAGGED_TPM_PROPERTY.count");
+    const out: { property: number; value: number }[] = [];
+    for (let i = 0; i < n; i++) out.push({ property: r.u32be(), value: r.u32be() });
+    r.end();
+    return out;
+  }
+
   /** TPM2_CreatePrimary under `hierarchy` from a TPMT_PUBLIC template. Flush the handle when done. */
   async createPrimary(hierarchy: number, template: Uint8Array): Promise<TpmKey> {
     const params = new TpmWriter()
@@ -145,13 +166,14 @@ export class TpmClient {
       .finish();
     const r = await this.#run(TPM_CC.CreatePrimary, [hierarchy], [{ kind: "password" }], params);
     const handle = r.u32be();
-    const parameters = this.#parameters(r);
+    const parameters = this.#parameters(r, 1);
     const pub = tpm2bWhole(parameters);
     tpm2b(parameters); // creationData
     tpm2b(parameters); // creationHash
     parameters.skip(6); // ticket tag + hierarchy
     tpm2b(parameters); // ticket digest
     const name = tpm2b(parameters);
+    parameters.end();
     return { handle, public: pub, name };
   }
 
@@ -161,18 +183,20 @@ export class TpmClient {
     const pub = tpm2bWhole(r);
     const name = tpm2b(r);
     const qualifiedName = tpm2b(r);
+    r.end();
     return { handle, public: pub, name, qualifiedName };
   }
 
   /** TPM2_PCR_Extend of a SHA-256 digest. */
   async pcrExtend(index: number, sha256Digest: Uint8Array): Promise<void> {
     const params = new TpmWriter().u32(1).u16(0x000b).bytes(sha256Digest).finish();
-    await this.#run(TPM_CC.PCR_Extend, [index], [{ kind: "password" }], params);
+    this.#parameters(await this.#run(TPM_CC.PCR_Extend, [index], [{ kind: "password" }], params), 1).end();
   }
 
   /** TPM2_PCR_Reset (PCR 16 and 23 at locality 0). */
   async pcrReset(index: number): Promise<void> {
-    await this.#run(TPM_CC.PCR_Reset, [index], [{ kind: "password" }], new Uint8Array());
+    const r = await this.#run(TPM_CC.PCR_Reset, [index], [{ kind: "password" }], new Uint8Array());
+    this.#parameters(r, 1).end();
   }
 
   /** TPM2_PCR_Read: the values in selection order, concatenated (the `pcrs.bin` layout). */
@@ -193,6 +217,7 @@ export class TpmClient {
             `TPM: PCR ${pcr} of bank 0x${bank.hash.toString(16)} is not active`,
           );
         out.push(tpm2b(r));
+        r.end();
       }
     }
     return new Uint8Array(Buffer.concat(out));
@@ -205,9 +230,11 @@ export class TpmClient {
     banks: readonly { readonly hash: number; readonly pcrs: readonly number[] }[],
   ): Promise<{ readonly attest: Uint8Array; readonly signature: Uint8Array }> {
     const params = new TpmWriter().tpm2b(qualifyingData).u16(0x0010).bytes(pcrSelection(banks)).finish();
-    const r = this.#parameters(await this.#run(TPM_CC.Quote, [akHandle], [{ kind: "password" }], params));
+    const r = this.#parameters(await this.#run(TPM_CC.Quote, [akHandle], [{ kind: "password" }], params), 1);
     const attest = tpm2b(r);
-    return { attest: new Uint8Array(attest), signature: new Uint8Array(r.rest()) };
+    const signature = readSignature(r);
+    r.end();
+    return { attest: new Uint8Array(attest), signature };
   }
 
   /** TPM2_Sign of a digest with an unrestricted key (NULL ticket): the TPMT_SIGNATURE bytes. */
@@ -219,8 +246,10 @@ export class TpmClient {
       .u32(TPM_RH.NULL)
       .tpm2b(new Uint8Array())
       .finish();
-    const r = this.#parameters(await this.#run(TPM_CC.Sign, [keyHandle], [{ kind: "password" }], params));
-    return new Uint8Array(r.rest());
+    const r = this.#parameters(await this.#run(TPM_CC.Sign, [keyHandle], [{ kind: "password" }], params), 1);
+    const signature = readSignature(r);
+    r.end();
+    return signature;
   }
 
   /** TPM2_NV_ReadPublic: the data size of an NV index. */
@@ -232,6 +261,9 @@ export class TpmClient {
     const attributes = pub.u32be();
     tpm2b(pub); // authPolicy
     const size = pub.u16be();
+    pub.end();
+    tpm2b(r); // nvName
+    r.end();
     return { size, attributes };
   }
 
@@ -247,8 +279,10 @@ export class TpmClient {
       const params = new TpmWriter().u16(n).u16(offset).finish();
       const r = this.#parameters(
         await this.#run(TPM_CC.NV_Read, [authHandle, index], [{ kind: "password" }], params),
+        1,
       );
       out.push(tpm2b(r));
+      r.end();
     }
     return new Uint8Array(Buffer.concat(out));
   }
@@ -263,7 +297,10 @@ export class TpmClient {
       .u16(hashAlg)
       .finish();
     const r = await this.#run(TPM_CC.StartAuthSession, [TPM_RH.NULL, TPM_RH.NULL], [], params);
-    return r.u32be();
+    const handle = r.u32be();
+    tpm2b(r); // nonceTPM
+    r.end();
+    return handle;
   }
 
   /** TPM2_PolicySecret with the empty password of `authHandle` (e.g. the endorsement hierarchy). */
@@ -274,7 +311,12 @@ export class TpmClient {
       .tpm2b(new Uint8Array())
       .u32(0)
       .finish();
-    await this.#run(TPM_CC.PolicySecret, [authHandle, session], [{ kind: "password" }], params);
+    const r = await this.#run(TPM_CC.PolicySecret, [authHandle, session], [{ kind: "password" }], params);
+    const out = this.#parameters(r, 1);
+    tpm2b(out); // timeout
+    out.skip(2 + 4); // policyTicket tag, hierarchy
+    tpm2b(out); // policyTicket digest
+    out.end();
   }
 
   /**
@@ -304,8 +346,11 @@ export class TpmClient {
           ],
           params,
         ),
+        2,
       );
-      return new Uint8Array(tpm2b(r));
+      const secret = new Uint8Array(tpm2b(r));
+      r.end();
+      return secret;
     } finally {
       // A session used without continueSession is flushed by the TPM; ignore "already gone".
       if (session !== undefined) await this.flushContext(session).catch(() => undefined);
@@ -314,17 +359,26 @@ export class TpmClient {
 
   /** TPM2_FlushContext: frees a transient object or session (swtpm holds only 3 objects). */
   async flushContext(handle: number): Promise<void> {
-    await this.#run(TPM_CC.FlushContext, [], [], new TpmWriter().u32(handle).finish());
+    (await this.#run(TPM_CC.FlushContext, [], [], new TpmWriter().u32(handle).finish())).end();
   }
 
   /** TPM2_Shutdown(CLEAR), so that the TPM saves its clock. */
   async shutdown(): Promise<void> {
-    await this.#run(TPM_CC.Shutdown, [], [], new TpmWriter().u16(0).finish());
+    (await this.#run(TPM_CC.Shutdown, [], [], new TpmWriter().u16(0).finish())).end();
   }
 
-  #parameters(r: ByteReader): ByteReader {
+  // The parameter area of a response to a command with `sessions` authorizations, after which
+  // exactly one TPMS_AUTH_RESPONSE per session must follow, and nothing else.
+  #parameters(r: ByteReader, sessions: number): ByteReader {
     const size = r.length(r.u32be(), 8192, "parameterSize");
-    return new ByteReader(r.bytes(size), "TPM response parameters");
+    const parameters = new ByteReader(r.bytes(size), "TPM response parameters");
+    for (let i = 0; i < sessions; i++) {
+      tpm2b(r); // nonceTPM
+      r.u8(); // sessionAttributes
+      tpm2b(r); // hmac
+    }
+    r.end();
+    return parameters;
   }
 
   async #run(
@@ -511,6 +565,20 @@ export function describeRc(rc: number): string {
   }
   const name = RC_FMT0[rc & 0xfff];
   return name === undefined ? hex : `TPM_RC_${name} (${hex})`;
+}
+
+// A TPMT_SIGNATURE, read field by field and kept as its bytes: sigAlg, hash, then r and s (ECC
+// schemes) or one signature (RSA schemes).
+function readSignature(r: ByteReader): Uint8Array {
+  const w = new TpmWriter();
+  const alg = r.u16be();
+  w.u16(alg);
+  if (alg === 0x0010) return w.finish();
+  w.u16(r.u16be()).tpm2b(tpm2b(r));
+  if (alg === 0x0018 || alg === 0x001a || alg === 0x001b || alg === 0x001c) w.tpm2b(tpm2b(r));
+  else if (alg !== 0x0014 && alg !== 0x0016)
+    throw new KeywardError("ERR_TPM_RESPONSE", `TPM: signature algorithm 0x${alg.toString(16)}`);
+  return w.finish();
 }
 
 function tpm2b(r: ByteReader): Uint8Array {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { concatBytes } from "@keyward/attest/bytes";
+import { KeywardError } from "@keyward/attest/errors";
 import {
   makeCredential,
   parsePcrList,
@@ -25,10 +26,12 @@ import {
   akRsaTemplate,
   ekEccTemplate,
   ekRsaTemplate,
+  openTpmTransport,
   type Swtpm,
   startSwtpm,
   TPM_RH,
   TpmClient,
+  type TpmTransport,
   unrestrictedSigningTemplate,
 } from "@keyward/platform/tpm";
 
@@ -358,6 +361,61 @@ describe("TPM client against swtpm", () => {
       c.close();
       await off.stop();
     }
+  });
+
+  it("refuses every truncation of real responses, for every command that parses one", async () => {
+    // Record swtpm's real responses, then replay each one cut short to a fresh client.
+    const inner = openTpmTransport(tpm.uri);
+    const recorded: Uint8Array[] = [];
+    const recording: TpmTransport = {
+      async send(command) {
+        const r = await inner.send(command);
+        recorded.push(r);
+        return r;
+      },
+      close: () => inner.close(),
+    };
+    client.close();
+    const c = new TpmClient(recording);
+    const calls: ((t: TpmClient) => Promise<unknown>)[] = [];
+    const record = async (f: (t: TpmClient) => Promise<unknown>) => {
+      const before = recorded.length;
+      await f(c);
+      assert.equal(recorded.length, before + 1);
+      calls.push(f);
+    };
+    const ak = await c.createPrimary(TPM_RH.ENDORSEMENT, akEccTemplate());
+    calls.push((t) => t.createPrimary(TPM_RH.ENDORSEMENT, akEccTemplate()));
+    await record((t) => t.readPublic(ak.handle));
+    await record((t) => t.quote(ak.handle, nonce, pcr23));
+    await record((t) => t.pcrRead(pcr23));
+    await record((t) => t.getTpmProperties(0x105, 4));
+    await record((t) => t.startPolicySession());
+    await c.flushContext(ak.handle);
+    await c.flushContext(Buffer.from(recorded[5] ?? []).readUInt32BE(10)); // the policy session
+    c.close();
+    const responses = recorded.slice(0, 6);
+    assert.equal(responses.length, calls.length);
+    for (const full of responses) assert.ok(full !== undefined && full.byteLength > 10);
+    let refused = 0;
+    for (const [i, full] of responses.entries()) {
+      const call = calls[i];
+      if (full === undefined || call === undefined) continue;
+      for (let n = 0; n < full.byteLength; n++) {
+        // The size field is made to agree with the cut, so that the parsers (not the size check)
+        // meet the missing bytes. Cuts that end inside the header are refused too.
+        const cut = full.slice(0, n);
+        if (n >= 6) new DataView(cut.buffer).setUint32(2, n);
+        const replay: TpmTransport = { send: async () => cut, close() {} };
+        await assert.rejects(
+          call(new TpmClient(replay)),
+          (e: unknown) => e instanceof KeywardError,
+          `response ${i} cut to ${n} of ${full.byteLength} bytes`,
+        );
+        refused++;
+      }
+    }
+    assert.ok(refused > 300, `${refused} truncations refused`);
   });
 
   it("works over TCP too, and through the CLI: keyward tpm quote then keyward tpm verify-quote", async () => {
