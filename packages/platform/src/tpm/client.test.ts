@@ -4,6 +4,7 @@ import { KeywardError } from "@keyward/attest/errors";
 import fc from "fast-check";
 import { describeRc, TPM_RH, TpmClient } from "./client.ts";
 import type { TpmTransport } from "./transport.ts";
+import { openTpmTransport } from "./transport.ts";
 
 /** A transport that answers every command with the given responses, in turn. */
 function scripted(...responses: Uint8Array[]): TpmTransport & { sent: Uint8Array[] } {
@@ -93,6 +94,15 @@ describe("TpmClient marshalling and response handling", () => {
   it("refuses a response whose size field disagrees with what arrived", async () => {
     const bad = Uint8Array.of(...header(0x8001, 12, 0), 0, 0, 0);
     await assert.rejects(new TpmClient(scripted(bad)).pcrReset(16), { code: "ERR_TPM_TRANSPORT" });
+  });
+
+  it("parses TPM URIs, and reports an absent device as a transport error", async () => {
+    assert.throws(() => openTpmTransport("ftp://x"), { code: "ERR_USAGE" });
+    assert.throws(() => openTpmTransport("tcp://127.0.0.1:65535"), { code: "ERR_USAGE" });
+    openTpmTransport("tcp://[::1]:2321").close();
+    const dev = TpmClient.open("device:/nonexistent/tpmrm0");
+    await assert.rejects(dev.startup(), { code: "ERR_TPM_TRANSPORT" });
+    dev.close();
   });
 
   it("treats Startup's TPM_RC_INITIALIZE as already started", async () => {

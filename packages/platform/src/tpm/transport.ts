@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { KeywardError } from "@keyward/attest/errors";
 
@@ -166,24 +166,27 @@ function socketTransport(data: Endpoint, ctrl: Endpoint, timeoutMs: number): Tpm
 }
 
 // The kernel's resource manager (/dev/tpmrm0) takes one whole command per write and returns one
-// whole response per read.
+// whole response per read. The I/O runs off the event loop (FileHandle).
 function deviceTransport(path: string): TpmTransport {
-  let fd: number | undefined;
+  let handle: Promise<FileHandle> | undefined;
   return {
     async send(command) {
       try {
-        fd ??= openSync(path, "r+");
-        writeSync(fd, command);
+        handle ??= open(path, "r+");
+        const fh = await handle;
+        await fh.write(command, 0, command.byteLength, null);
         const buf = Buffer.alloc(MAX_RESPONSE);
-        const n = readSync(fd, buf, 0, buf.length, null);
-        return new Uint8Array(buf.subarray(0, n));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+        return new Uint8Array(buf.subarray(0, bytesRead));
       } catch (cause) {
+        handle = undefined;
         throw new KeywardError("ERR_TPM_TRANSPORT", `TPM device ${path}: I/O failed`, { cause });
       }
     },
     close() {
-      if (fd !== undefined) closeSync(fd);
-      fd = undefined;
+      const h = handle;
+      handle = undefined;
+      void h?.then((fh) => fh.close()).catch(() => undefined);
     },
   };
 }
