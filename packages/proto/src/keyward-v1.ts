@@ -1,4 +1,15 @@
 /** The Keyward gRPC protocol, version 1 (generated code under gen/, committed; `npm run generate` remakes it). */
+
+export type {
+  AttestRequest,
+  AttestResponse,
+  ChallengeRequest,
+  ChallengeResponse,
+  EncryptedSecret,
+  GetSecretsWithTokenRequest,
+  GetSecretsWithTokenResponse,
+} from "./gen/keyward/v1/challenge_pb.ts";
+export { ChallengeService, file_keyward_v1_challenge } from "./gen/keyward/v1/challenge_pb.ts";
 export type { WhoAmIRequest, WhoAmIResponse } from "./gen/keyward/v1/peer_identity_pb.ts";
 export {
   file_keyward_v1_peer_identity,

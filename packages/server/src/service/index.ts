@@ -2,6 +2,8 @@ export type { ConfigFlags, ServiceConfig } from "../config.ts";
 export { loadServiceConfig } from "../config.ts";
 export type { AuditEntry, AuditEvent, ChainVerdict } from "./audit.ts";
 export { entryHash, GENESIS_HASH, verifyChain } from "./audit.ts";
+export type { ChallengeServiceOptions } from "./challenge.ts";
+export { challengeReportData, ecdhEsOpen, ecdhEsSeal, startChallengeService } from "./challenge.ts";
 export type { SealedSecret } from "./envelope.ts";
 export {
   gcmOpen,
@@ -23,4 +25,9 @@ export type { Store, StoredSecret } from "./store.ts";
 export { checkSecretName, MIGRATIONS, openSqliteStore } from "./store.ts";
 export type { PostgresStoreOptions } from "./store-postgres.ts";
 export { openPostgresStore } from "./store-postgres.ts";
-export { SIM_SERVICE_MEASUREMENT, simulatedServiceCredential, simulationTrust } from "./trust.ts";
+export {
+  SIM_SERVICE_MEASUREMENT,
+  simulatedServiceCredential,
+  simulationQuoteTrust,
+  simulationTrust,
+} from "./trust.ts";

@@ -100,7 +100,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           for (const p of batch) out.push(await append(c, p.event));
           return out;
         });
-        batch.forEach((p, i) => p.resolve(entries[i] as AuditEntry));
+        for (const [i, p] of batch.entries()) p.resolve(entries[i] as AuditEntry);
       } catch (e) {
         for (const p of batch) p.reject(e);
       }

@@ -170,7 +170,7 @@ export function openSqliteStore(dataDir: string, options: { path?: string; now?:
       for (const p of batch) p.reject(e);
       return;
     }
-    batch.forEach((p, i) => p.resolve(entries[i] as AuditEntry));
+    for (const [i, p] of batch.entries()) p.resolve(entries[i] as AuditEntry);
   }
   const row = (r: Record<string, unknown>): StoredSecret => ({
     name: String(r.name),

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
+import type { VerifiedQuote } from "@keyward/attest/evidence";
 import { verifyRaTlsCertificate } from "@keyward/attest/ratls";
 import { parsePemCertificates } from "@keyward/attest/x509";
 import { issueRaTlsCertificate, type RaTlsCredential } from "@keyward/platform/ratls";
@@ -36,4 +37,13 @@ export function simulatedServiceCredential(platform: SimPlatform): Promise<RaTls
       isvSvn: 1,
     }),
   });
+}
+
+/** Verifies bare DCAP quotes (the challenge–response path) against the simulated platform. */
+export function simulationQuoteTrust(platform: SimPlatform): (quote: Uint8Array, at: Date) => VerifiedQuote {
+  const root = parsePemCertificates(platform.rootCertificatePem)[0];
+  if (root === undefined) throw new Error("the simulated platform has no root certificate");
+  const verifier = createDcapVerifier({ anchors: [{ certificate: root, platform: "simulated" }] });
+  const collateral = parseCollateralJson(platform.collateralJson("sgx"));
+  return (quote, at) => verifier.verify(quote, collateral, at);
 }

@@ -10,5 +10,7 @@ export const serviceCodes = {
   ERR_SERVICE_DENIED: "No policy accepts the caller's evidence, or its policy grants no such secret.",
   ERR_SERVICE_SOURCE_UNSUPPORTED: "A policy grant names a secret source this service cannot read.",
   ERR_SERVICE_AUDIT_BROKEN: "The audit chain does not verify: an entry was edited, deleted or reordered.",
+  ERR_SERVICE_CHALLENGE_INVALID:
+    "A challenge nonce or token is unknown, already used or expired, or the report data does not bind them.",
   ERR_SERVICE_REQUEST_INVALID: "The request is malformed or too large.",
 } as const;
