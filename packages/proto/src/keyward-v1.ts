@@ -10,6 +10,7 @@ export type {
   GetSecretsWithTokenResponse,
 } from "./gen/keyward/v1/challenge_pb.ts";
 export { ChallengeService, file_keyward_v1_challenge } from "./gen/keyward/v1/challenge_pb.ts";
+export { file_keyward_v1_kms, KeyManagementService } from "./gen/keyward/v1/kms_pb.ts";
 export type { WhoAmIRequest, WhoAmIResponse } from "./gen/keyward/v1/peer_identity_pb.ts";
 export {
   file_keyward_v1_peer_identity,

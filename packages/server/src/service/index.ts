@@ -15,13 +15,15 @@ export {
   secretAad,
 } from "./envelope.ts";
 export { toConnectError } from "./errors.ts";
+export type { KeyAlgorithm } from "./kms.ts";
+export { createOrRotateKey, KEY_ALGORITHMS, kmsOperations, registerKms } from "./kms.ts";
 export type { PolicyWatcher } from "./policies.ts";
 export { loadPolicyDir, watchPolicyDir } from "./policies.ts";
 export type { RunningKeyward } from "./run.ts";
 export { createLogger, openStore, REDACT_PATHS, runService } from "./run.ts";
 export type { KeywardServiceOptions, RunningService, ServiceLogger } from "./service.ts";
 export { resolveGrant, startKeywardService, subjectOf } from "./service.ts";
-export type { Store, StoredSecret } from "./store.ts";
+export type { KeyMaterial, Store, StoredKey, StoredSecret } from "./store.ts";
 export { checkSecretName, MIGRATIONS, openSqliteStore } from "./store.ts";
 export type { PostgresStoreOptions } from "./store-postgres.ts";
 export { openPostgresStore } from "./store-postgres.ts";

@@ -23,6 +23,7 @@ import {
 import type { AuditEvent } from "./audit.ts";
 import { openSecret } from "./envelope.ts";
 import { toConnectError } from "./errors.ts";
+import { registerKms } from "./kms.ts";
 import type { Store } from "./store.ts";
 
 /** The fields a log line may carry; values never include secrets, keys or tokens. */
@@ -162,6 +163,7 @@ export async function startKeywardService(
     { credential: options.credential, peerVerifier: createPeerVerifier({ verify: options.verifyPeer }) },
     (router) => {
       router.service(SecretProvisioningService, { getSecrets });
+      registerKms(router, { store, masterKey, policies: options.policies });
     },
   );
   await new Promise<void>((resolve, reject) => {

@@ -8,7 +8,7 @@
 import pg from "pg";
 import type { AuditEntry, AuditEvent } from "./audit.ts";
 import { entryHash, GENESIS_HASH } from "./audit.ts";
-import { MIGRATIONS, type Store, type StoredSecret } from "./store.ts";
+import { keyFromRow, MIGRATIONS, type Store, type StoredSecret } from "./store.ts";
 
 const WRITE_LOCK = 0x6b657977; // "keyw"
 
@@ -164,6 +164,36 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
             r.version,
           ]);
       });
+    },
+    putKeyVersion(keyId, make, audit) {
+      return tx(async (c) => {
+        const m = (await c.query("SELECT MAX(version) AS v FROM kms_keys WHERE key_id = $1", [keyId]))
+          .rows[0];
+        const version = Number(m?.v ?? 0) + 1;
+        const k = make(version);
+        await c.query(
+          "INSERT INTO kms_keys (key_id, version, algorithm, sealed_material, public_key, created_at) VALUES ($1,$2,$3,$4,$5,$6)",
+          [
+            keyId,
+            version,
+            k.algorithm,
+            Buffer.from(k.sealedMaterial),
+            Buffer.from(k.publicKey),
+            now().toISOString(),
+          ],
+        );
+        await append(c, { ...audit, detail: { ...audit.detail, keyId, version } });
+        return { keyId, version, ...k };
+      });
+    },
+    async getKeyVersion(keyId, version) {
+      const r =
+        version === undefined
+          ? await pool.query("SELECT * FROM kms_keys WHERE key_id = $1 ORDER BY version DESC LIMIT 1", [
+              keyId,
+            ])
+          : await pool.query("SELECT * FROM kms_keys WHERE key_id = $1 AND version = $2", [keyId, version]);
+      return r.rows[0] === undefined ? undefined : keyFromRow(r.rows[0]);
     },
     appendAudit(event) {
       // Group commit: appends queued while a batch is being written go into the next transaction.

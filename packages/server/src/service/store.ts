@@ -18,6 +18,18 @@ export interface StoredSecret extends SealedSecret {
   readonly version: number;
 }
 
+/** A KMS key version: its private/secret material sealed by the master key, its public key in clear. */
+export interface KeyMaterial {
+  readonly algorithm: string;
+  readonly sealedMaterial: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+export interface StoredKey extends KeyMaterial {
+  readonly keyId: string;
+  readonly version: number;
+}
+
 /** The storage contract both engines meet (tests/store-contract runs on each). */
 export interface Store {
   readonly engine: "sqlite" | "postgres";
@@ -30,6 +42,10 @@ export interface Store {
   listSecretVersions(): Promise<readonly StoredSecret[]>;
   /** Replaces wrapped keys (master-key rotation), in one transaction. */
   rewrap(rows: readonly StoredSecret[]): Promise<void>;
+  /** Stores the next version of KMS key `keyId` (1 when new), audited in the same transaction. */
+  putKeyVersion(keyId: string, make: (version: number) => KeyMaterial, audit: AuditEvent): Promise<StoredKey>;
+  /** The given version, or the newest. */
+  getKeyVersion(keyId: string, version?: number): Promise<StoredKey | undefined>;
   appendAudit(event: AuditEvent): Promise<AuditEntry>;
   readAudit(fromSeq?: number, limit?: number): Promise<readonly AuditEntry[]>;
   close(): Promise<void>;
@@ -61,7 +77,30 @@ export const MIGRATIONS: readonly { readonly id: number; readonly sql: (bytes: s
         hash TEXT NOT NULL
       );`,
   },
+  {
+    id: 2,
+    sql: (bytes) => `
+      CREATE TABLE kms_keys (
+        key_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        algorithm TEXT NOT NULL,
+        sealed_material ${bytes} NOT NULL,
+        public_key ${bytes} NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (key_id, version)
+      );`,
+  },
 ];
+
+export function keyFromRow(r: Record<string, unknown>): StoredKey {
+  return {
+    keyId: String(r.key_id),
+    version: Number(r.version),
+    algorithm: String(r.algorithm),
+    sealedMaterial: new Uint8Array(r.sealed_material as Uint8Array),
+    publicKey: new Uint8Array(r.public_key as Uint8Array),
+  };
+}
 
 interface AuditRow {
   seq: number | string;
@@ -227,6 +266,27 @@ export function openSqliteStore(dataDir: string, options: { path?: string; now?:
         const u = db.prepare("UPDATE secret_versions SET wrapped_key = ? WHERE name = ? AND version = ?");
         for (const r of rows) u.run(r.wrappedKey, r.name, r.version);
       });
+    },
+    async putKeyVersion(keyId, make, audit) {
+      return tx(() => {
+        const m = db.prepare("SELECT MAX(version) AS v FROM kms_keys WHERE key_id = ?").get(keyId) as {
+          v: number | null;
+        };
+        const version = Number(m.v ?? 0) + 1;
+        const k = make(version);
+        db.prepare(
+          "INSERT INTO kms_keys (key_id, version, algorithm, sealed_material, public_key, created_at) VALUES (?,?,?,?,?,?)",
+        ).run(keyId, version, k.algorithm, k.sealedMaterial, k.publicKey, now().toISOString());
+        append({ ...audit, detail: { ...audit.detail, keyId, version } });
+        return { keyId, version, ...k };
+      });
+    },
+    async getKeyVersion(keyId, version) {
+      const r =
+        version === undefined
+          ? db.prepare("SELECT * FROM kms_keys WHERE key_id = ? ORDER BY version DESC LIMIT 1").get(keyId)
+          : db.prepare("SELECT * FROM kms_keys WHERE key_id = ? AND version = ?").get(keyId, version);
+      return r === undefined ? undefined : keyFromRow(r as Record<string, unknown>);
     },
     appendAudit(event) {
       // Group commit: appends queued in the same turn share one transaction (one fsync); each

@@ -2,7 +2,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient } from "@connectrpc/connect";
+import { createClient, type Transport } from "@connectrpc/connect";
 import { type Policy, policyFromObject } from "@keyward/attest/appraisal";
 import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
 import { verifyRaTlsCertificate } from "@keyward/attest/ratls";
@@ -94,5 +94,16 @@ export async function clientAs(platform: SimPlatform, port: number, m: number, d
       verify: (der, at) => verifyRaTlsCertificate(der, { verifier, collateral, at, policy }),
     }),
   });
+  lastTransport = transport;
   return createClient(SecretProvisioningService, transport);
+}
+
+let lastTransport: Transport | undefined;
+
+/** A KMS client over the same kind of connection as {@link clientAs}. */
+export async function kmsClientAs(platform: SimPlatform, port: number, m: number) {
+  const { KeyManagementService } = await import("@keyward/proto/keyward/v1");
+  const c = await clientAs(platform, port, m);
+  void c;
+  return createClient(KeyManagementService, lastTransport as Transport);
 }
