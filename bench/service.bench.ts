@@ -5,16 +5,24 @@
  */
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { openPostgresStore, openSqliteStore, type Store } from "@keyward/server/service";
+import { createOrRotateKey, openPostgresStore, openSqliteStore, type Store } from "@keyward/server/service";
 import pg from "pg";
-import { clientAs, seedPolicy, startFixtureOn } from "../packages/server/test/service/helpers.ts";
+import {
+  clientAs,
+  kmsClientAs,
+  seedPolicy,
+  startFixtureOn,
+} from "../packages/server/test/service/helpers.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "3");
 const CLIENTS = 64;
 const PG_URL = process.env.KEYWARD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 
 async function run(label: string, open: (dir: string) => Promise<Store>) {
-  const f = await startFixtureOn([seedPolicy("bench", 0xc1)], open);
+  const f = await startFixtureOn(
+    [seedPolicy("bench", 0xc1, { keys: { p256: ["sign"], aes: ["encrypt", "decrypt"] } })],
+    open,
+  );
   const clients = await Promise.all(
     Array.from({ length: CLIENTS }, () => clientAs(f.platform, f.service.port, 0xc1)),
   );
@@ -37,6 +45,37 @@ async function run(label: string, open: (dir: string) => Promise<Store>) {
   console.log(
     `${label.padEnd(10)} ${(lat.length / elapsed).toFixed(0).padStart(6)} releases/s  p50 ${q(0.5)} ms  p99 ${q(0.99)} ms  (${CLIENTS} clients, ${lat.length} releases)`,
   );
+  if (label === "sqlite") {
+    await createOrRotateKey(f.store, f.masterKey, "p256", "P-256", "admin:bench");
+    await createOrRotateKey(f.store, f.masterKey, "aes", "AES-256-GCM", "admin:bench");
+    const kms = await Promise.all(
+      Array.from({ length: CLIENTS }, () => kmsClientAs(f.platform, f.service.port, 0xc1)),
+    );
+    const message = new Uint8Array(32);
+    const { ciphertext } = await (kms[0] as (typeof kms)[number]).encrypt({
+      keyId: "aes",
+      plaintext: message,
+    });
+    for (const [op, call] of [
+      ["Sign", (c: (typeof kms)[number]) => c.sign({ keyId: "p256", message })],
+      ["Decrypt", (c: (typeof kms)[number]) => c.decrypt({ keyId: "aes", ciphertext })],
+    ] as const) {
+      let n = 0;
+      const stop = performance.now() + SECONDS * 1000;
+      const t0 = performance.now();
+      await Promise.all(
+        kms.map(async (c) => {
+          while (performance.now() < stop) {
+            await call(c);
+            n++;
+          }
+        }),
+      );
+      console.log(
+        `${`kms ${op}`.padEnd(10)} ${(n / ((performance.now() - t0) / 1000)).toFixed(0).padStart(6)} ops/s (P-256 / AES-256-GCM, ${CLIENTS} clients, audited)`,
+      );
+    }
+  }
   await f.service.close();
   await f.store.close();
   rmSync(f.dir, { recursive: true, force: true });
