@@ -10,6 +10,7 @@
  * | --policy-dir DIR   | KEYWARD_POLICY_DIR        | DATA_DIR/policies                |
  * | --master-key-file  | KEYWARD_MASTER_KEY_FILE   | DATA_DIR/master.key              |
  * | --simulation       | KEYWARD_SIMULATION=1      | off                              |
+ * | --vault-addr URL   | KEYWARD_VAULT_ADDR        | (vault: grants refused)          |
  *
  * @module
  */
@@ -26,6 +27,7 @@ export interface ServiceConfig {
   readonly policyDir: string;
   readonly masterKeyFile: string;
   readonly simulation: boolean;
+  readonly vaultAddr?: string;
 }
 
 export interface ConfigFlags {
@@ -35,6 +37,7 @@ export interface ConfigFlags {
   readonly policyDir?: string;
   readonly masterKeyFile?: string;
   readonly simulation?: boolean;
+  readonly vaultAddr?: string;
 }
 
 /** Builds the configuration from flags and the environment (`env` defaults to `process.env`). */
@@ -69,5 +72,8 @@ export function loadServiceConfig(
     policyDir: flags.policyDir ?? env.KEYWARD_POLICY_DIR ?? join(dataDir, "policies"),
     masterKeyFile: flags.masterKeyFile ?? env.KEYWARD_MASTER_KEY_FILE ?? join(dataDir, "master.key"),
     simulation: flags.simulation === true || env.KEYWARD_SIMULATION === "1",
+    ...((flags.vaultAddr ?? env.KEYWARD_VAULT_ADDR) === undefined
+      ? {}
+      : { vaultAddr: (flags.vaultAddr ?? env.KEYWARD_VAULT_ADDR) as string }),
   };
 }

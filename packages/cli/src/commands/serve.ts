@@ -19,6 +19,7 @@ export const command: Command = {
       "policy-dir": { type: "string" },
       "master-key-file": { type: "string" },
       simulation: { type: "boolean" },
+      "vault-addr": { type: "string" },
     });
     if (positionals.length > 0)
       usageError("usage: keyward serve [--listen HOST:PORT] [--database-url URL] --simulation");
@@ -30,6 +31,7 @@ export const command: Command = {
       ...(values["policy-dir"] === undefined ? {} : { policyDir: values["policy-dir"] }),
       ...(values["master-key-file"] === undefined ? {} : { masterKeyFile: values["master-key-file"] }),
       ...(values.simulation === true ? { simulation: true } : {}),
+      ...(values["vault-addr"] === undefined ? {} : { vaultAddr: values["vault-addr"] }),
     });
     const running = await runService(config);
     await new Promise<void>((resolve) => {

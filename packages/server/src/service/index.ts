@@ -33,3 +33,4 @@ export {
   simulationQuoteTrust,
   simulationTrust,
 } from "./trust.ts";
+export { readVaultKv2 } from "./vault.ts";

@@ -88,6 +88,7 @@ export async function runService(
       verifyPeer: simulationTrust(platform),
       credential: await simulatedServiceCredential(platform),
       logger,
+      ...(config.vaultAddr === undefined ? {} : { vaultAddr: config.vaultAddr }),
     },
     { host: config.host, port: config.port },
   );

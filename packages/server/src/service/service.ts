@@ -25,6 +25,7 @@ import { openSecret } from "./envelope.ts";
 import { toConnectError } from "./errors.ts";
 import { registerKms } from "./kms.ts";
 import type { Store } from "./store.ts";
+import { readVaultKv2 } from "./vault.ts";
 
 /** The fields a log line may carry; values never include secrets, keys or tokens. */
 export interface ServiceLogger {
@@ -42,6 +43,8 @@ export interface KeywardServiceOptions {
   /** The service's own RA-TLS (or, in development, plain) certificate and key. */
   readonly credential: TlsCredential;
   readonly logger?: ServiceLogger;
+  /** Vault's address for `vault:` grants (read with the policy's app_token). */
+  readonly vaultAddr?: string;
 }
 
 export interface RunningService {
@@ -62,9 +65,16 @@ export async function resolveGrant(
   store: Store,
   masterKey: Uint8Array,
   ref: string,
+  vault?: { readonly addr?: string; readonly token?: string },
 ): Promise<{ value: Uint8Array; version: number }> {
-  if (ref.startsWith("vault:"))
-    throw new KeywardError("ERR_SERVICE_SOURCE_UNSUPPORTED", "Vault sources are not enabled in this build");
+  if (ref.startsWith("vault:")) {
+    if (vault?.addr === undefined)
+      throw new KeywardError(
+        "ERR_SERVICE_SOURCE_UNSUPPORTED",
+        "no Vault address is configured (--vault-addr)",
+      );
+    return readVaultKv2(vault.addr, ref, vault.token);
+  }
   if (ref.startsWith("file:")) {
     const [path = "", field = ""] = ref.slice(5).split("#");
     let doc: unknown;
@@ -141,7 +151,10 @@ export async function startKeywardService(
       }
       const secrets = [];
       for (const name of names) {
-        const { value, version } = await resolveGrant(store, masterKey, accepted.secrets[name] as string);
+        const { value, version } = await resolveGrant(store, masterKey, accepted.secrets[name] as string, {
+          ...(options.vaultAddr === undefined ? {} : { addr: options.vaultAddr }),
+          ...(accepted.appToken === undefined ? {} : { token: accepted.appToken }),
+        });
         secrets.push({ name, value, version });
       }
       // Audited before the response is sent: an un-audited release never leaves the service.

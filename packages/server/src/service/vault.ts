@@ -1,0 +1,38 @@
+/**
+ * Vault KV v2 source: `vault:MOUNT/PATH#FIELD` is read as `GET {addr}/v1/MOUNT/data/PATH` with the
+ * policy's `app_token` in `X-Vault-Token`; the value is `data.data[FIELD]`, the version
+ * `data.metadata.version` (the documented KV v2 read response).
+ *
+ * @module
+ */
+import { KeywardError } from "@keyward/attest/errors";
+
+export async function readVaultKv2(
+  addr: string,
+  ref: string,
+  token: string | undefined,
+): Promise<{ value: Uint8Array; version: number }> {
+  const m = /^vault:([^/#]+)\/([^#]+)#(.+)$/.exec(ref);
+  if (m === null)
+    throw new KeywardError("ERR_SERVICE_SOURCE_UNSUPPORTED", "Vault references are vault:MOUNT/PATH#FIELD");
+  if (token === undefined)
+    throw new KeywardError("ERR_SERVICE_SOURCE_UNSUPPORTED", "the policy has no app_token for Vault");
+  const [, mount = "", path = "", field = ""] = m;
+  const url = `${addr.replace(/\/$/, "")}/v1/${encodeURIComponent(mount)}/data/${path.split("/").map(encodeURIComponent).join("/")}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { "X-Vault-Token": token }, signal: AbortSignal.timeout(5000) });
+  } catch (cause) {
+    throw new KeywardError("ERR_SERVICE_SECRET_NOT_FOUND", "Vault unreachable", { cause });
+  }
+  if (res.status === 404) throw new KeywardError("ERR_SERVICE_SECRET_NOT_FOUND", "Vault has no such secret");
+  if (res.status === 403) throw new KeywardError("ERR_SERVICE_DENIED", "Vault refused the policy's token");
+  if (!res.ok) throw new KeywardError("ERR_SERVICE_SECRET_NOT_FOUND", `Vault answered HTTP ${res.status}`);
+  const body = (await res.json()) as {
+    data?: { data?: Record<string, unknown>; metadata?: { version?: number } };
+  };
+  const v = body.data?.data?.[field];
+  if (typeof v !== "string")
+    throw new KeywardError("ERR_SERVICE_SECRET_NOT_FOUND", "no such field in the Vault secret");
+  return { value: new TextEncoder().encode(v), version: Number(body.data?.metadata?.version ?? 0) };
+}
