@@ -11,6 +11,7 @@
  * | --master-key-file  | KEYWARD_MASTER_KEY_FILE   | DATA_DIR/master.key              |
  * | --simulation       | KEYWARD_SIMULATION=1      | off                              |
  * | --vault-addr URL   | KEYWARD_VAULT_ADDR        | (vault: grants refused)          |
+ * | --ops-listen H:P   | KEYWARD_OPS_LISTEN        | (no health/metrics listener)     |
  *
  * @module
  */
@@ -28,6 +29,8 @@ export interface ServiceConfig {
   readonly masterKeyFile: string;
   readonly simulation: boolean;
   readonly vaultAddr?: string;
+  /** Where /healthz, /readyz and /metrics are served (plain HTTP). */
+  readonly opsListen?: { readonly host: string; readonly port: number };
 }
 
 export interface ConfigFlags {
@@ -38,6 +41,7 @@ export interface ConfigFlags {
   readonly masterKeyFile?: string;
   readonly simulation?: boolean;
   readonly vaultAddr?: string;
+  readonly opsListen?: string;
 }
 
 /** Builds the configuration from flags and the environment (`env` defaults to `process.env`). */
@@ -61,7 +65,15 @@ export function loadServiceConfig(
       "ERR_SERVICE_CONFIG",
       "--database-url/KEYWARD_DATABASE_URL must be a postgres:// URL",
     );
+  const opsText = flags.opsListen ?? env.KEYWARD_OPS_LISTEN;
+  const ops = opsText === undefined ? undefined : /^(.*):(\d{1,5})$/.exec(opsText);
+  if (ops === null)
+    throw new KeywardError(
+      "ERR_SERVICE_CONFIG",
+      `--ops-listen/KEYWARD_OPS_LISTEN must be HOST:PORT, got "${opsText}"`,
+    );
   return {
+    ...(ops === undefined ? {} : { opsListen: { host: ops[1] ?? "", port: Number(ops[2]) } }),
     dataDir,
     host: (m[1] ?? "").replace(/^\[|\]$/g, ""),
     port,

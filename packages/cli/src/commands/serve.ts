@@ -20,6 +20,7 @@ export const command: Command = {
       "master-key-file": { type: "string" },
       simulation: { type: "boolean" },
       "vault-addr": { type: "string" },
+      "ops-listen": { type: "string" },
     });
     if (positionals.length > 0)
       usageError("usage: keyward serve [--listen HOST:PORT] [--database-url URL] --simulation");
@@ -32,6 +33,7 @@ export const command: Command = {
       ...(values["master-key-file"] === undefined ? {} : { masterKeyFile: values["master-key-file"] }),
       ...(values.simulation === true ? { simulation: true } : {}),
       ...(values["vault-addr"] === undefined ? {} : { vaultAddr: values["vault-addr"] }),
+      ...(values["ops-listen"] === undefined ? {} : { opsListen: values["ops-listen"] }),
     });
     const running = await runService(config);
     await new Promise<void>((resolve) => {

@@ -17,6 +17,7 @@ export {
 export { toConnectError } from "./errors.ts";
 export type { KeyAlgorithm } from "./kms.ts";
 export { createOrRotateKey, KEY_ALGORITHMS, kmsOperations, registerKms } from "./kms.ts";
+export { Metrics, startOpsServer } from "./metrics.ts";
 export type { PolicyWatcher } from "./policies.ts";
 export { loadPolicyDir, watchPolicyDir } from "./policies.ts";
 export type { RunningKeyward } from "./run.ts";

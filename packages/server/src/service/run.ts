@@ -10,6 +10,7 @@ import { loadSimPlatform } from "@keyward/platform/sim";
 import pino from "pino";
 import type { ServiceConfig } from "../config.ts";
 import { loadOrCreateKeyFile } from "./envelope.ts";
+import { Metrics, startOpsServer } from "./metrics.ts";
 import { watchPolicyDir } from "./policies.ts";
 import { type RunningService, startKeywardService } from "./service.ts";
 import { openSqliteStore, type Store } from "./store.ts";
@@ -69,6 +70,7 @@ export async function runService(
       "only simulation mode is wired in this build: pass --simulation (trusts the simulated platform root)",
     );
   const platform = loadSimPlatform(join(config.dataDir, "sim"));
+  const metrics = new Metrics();
   const store = await openStore(config);
   const masterKey = loadOrCreateKeyFile(config.masterKeyFile);
   const policies = watchPolicyDir(config.policyDir, {
@@ -89,11 +91,14 @@ export async function runService(
       credential: await simulatedServiceCredential(platform),
       logger,
       ...(config.vaultAddr === undefined ? {} : { vaultAddr: config.vaultAddr }),
+      metrics,
     },
     { host: config.host, port: config.port },
   );
+  const ops =
+    config.opsListen === undefined ? undefined : await startOpsServer(metrics, store, config.opsListen);
   logger.info(
-    { event: "listening", host: config.host, port: service.port, engine: store.engine },
+    { event: "listening", host: config.host, port: service.port, engine: store.engine, opsPort: ops?.port },
     "keyward serving",
   );
   return {
@@ -101,6 +106,7 @@ export async function runService(
     store,
     async shutdown() {
       policies.close();
+      await ops?.close();
       await service.close();
       await store.close();
     },

@@ -24,6 +24,7 @@ import type { AuditEvent } from "./audit.ts";
 import { openSecret } from "./envelope.ts";
 import { toConnectError } from "./errors.ts";
 import { registerKms } from "./kms.ts";
+import type { Metrics } from "./metrics.ts";
 import type { Store } from "./store.ts";
 import { readVaultKv2 } from "./vault.ts";
 
@@ -45,6 +46,7 @@ export interface KeywardServiceOptions {
   readonly logger?: ServiceLogger;
   /** Vault's address for `vault:` grants (read with the policy's app_token). */
   readonly vaultAddr?: string;
+  readonly metrics?: Metrics;
 }
 
 export interface RunningService {
@@ -103,7 +105,14 @@ export async function startKeywardService(
   listen: { host: string; port: number },
 ): Promise<RunningService> {
   const { store, masterKey, logger } = options;
-  const audit = (e: AuditEvent) => store.appendAudit(e);
+  const audit = (e: AuditEvent) => {
+    options.metrics?.inc(
+      "keyward_requests_total",
+      { action: e.action, outcome: e.outcome },
+      "Audited requests by action and outcome.",
+    );
+    return store.appendAudit(e);
+  };
 
   async function getSecrets(req: { names: string[] }, ctx: HandlerContext) {
     const peer = ctx.values.get(peerIdentityKey);

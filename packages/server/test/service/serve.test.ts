@@ -63,7 +63,10 @@ async function seed(store: Store, dir: string) {
 }
 
 /** Starts `keyward serve` and resolves with its port (from its "listening" JSON log line). */
-function serve(dir: string, extra: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+function serve(
+  dir: string,
+  extra: string[] = [],
+): Promise<{ child: ChildProcess; port: number; opsPort?: number }> {
   const child = spawn(
     process.execPath,
     [KEYWARD, "serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--simulation", ...extra],
@@ -75,7 +78,7 @@ function serve(dir: string, extra: string[] = []): Promise<{ child: ChildProcess
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
       try {
         const j = JSON.parse(line);
-        if (j.event === "listening") resolve({ child, port: j.port });
+        if (j.event === "listening") resolve({ child, port: j.port, opsPort: j.opsPort });
       } catch {
         // not a log line
       }
@@ -87,10 +90,13 @@ describe("keyward serve processes", () => {
   it("loses no acknowledged release when killed with SIGKILL, and the chain verifies after restart", async () => {
     const { dir, platform } = setup();
     await seed(openSqliteStore(dir), dir);
-    const { child, port } = await serve(dir);
+    const { child, port, opsPort } = await serve(dir, ["--ops-listen", "127.0.0.1:0"]);
+    assert.equal((await fetch(`http://127.0.0.1:${opsPort}/healthz`)).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${opsPort}/readyz`)).status, 200);
     const clients = await Promise.all([0, 1, 2, 3].map(() => clientAs(platform, port, 0xc1)));
     let acked = 0;
     let stop = false;
+    let metricsText = "";
     const exited = new Promise((r) => child.once("exit", r));
     await Promise.all(
       clients.map(async (c) => {
@@ -98,6 +104,7 @@ describe("keyward serve processes", () => {
           try {
             await c.getSecrets({});
             acked++;
+            if (acked === 50) metricsText = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
             if (acked === 60) {
               child.kill("SIGKILL");
             }
@@ -109,6 +116,10 @@ describe("keyward serve processes", () => {
     );
     await exited;
     assert.ok(acked >= 60);
+    assert.ok(
+      metricsText.includes('keyward_requests_total{action="secrets.get",outcome="allowed"}'),
+      metricsText,
+    );
     const again = await serve(dir);
     again.child.kill("SIGTERM");
     await new Promise((r) => again.child.once("exit", r));
