@@ -20,6 +20,7 @@ export { createOrRotateKey, KEY_ALGORITHMS, kmsOperations, registerKms } from ".
 export { Metrics, startOpsServer } from "./metrics.ts";
 export type { PolicyWatcher } from "./policies.ts";
 export { loadPolicyDir, watchPolicyDir } from "./policies.ts";
+export { rotateMasterKey } from "./rotation.ts";
 export type { RunningKeyward } from "./run.ts";
 export { createLogger, openStore, REDACT_PATHS, runService } from "./run.ts";
 export type { KeywardServiceOptions, RunningService, ServiceLogger } from "./service.ts";

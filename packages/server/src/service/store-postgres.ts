@@ -195,6 +195,29 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           : await pool.query("SELECT * FROM kms_keys WHERE key_id = $1 AND version = $2", [keyId, version]);
       return r.rows[0] === undefined ? undefined : keyFromRow(r.rows[0]);
     },
+    async listKeyVersions() {
+      return (await pool.query("SELECT * FROM kms_keys ORDER BY key_id, version")).rows.map(keyFromRow);
+    },
+    async rotateMasterKey(secrets, keys, audit) {
+      await tx(async (c) => {
+        for (const r of secrets)
+          await c.query("UPDATE secret_versions SET wrapped_key = $1 WHERE name = $2 AND version = $3", [
+            Buffer.from(r.wrappedKey),
+            r.name,
+            r.version,
+          ]);
+        for (const r of keys)
+          await c.query("UPDATE kms_keys SET sealed_material = $1 WHERE key_id = $2 AND version = $3", [
+            Buffer.from(r.sealedMaterial),
+            r.keyId,
+            r.version,
+          ]);
+        await append(c, {
+          ...audit,
+          detail: { ...audit.detail, secrets: secrets.length, keys: keys.length },
+        });
+      });
+    },
     appendAudit(event) {
       // Group commit: appends queued while a batch is being written go into the next transaction.
       return new Promise<AuditEntry>((resolve, reject) => {

@@ -46,6 +46,13 @@ export interface Store {
   putKeyVersion(keyId: string, make: (version: number) => KeyMaterial, audit: AuditEvent): Promise<StoredKey>;
   /** The given version, or the newest. */
   getKeyVersion(keyId: string, version?: number): Promise<StoredKey | undefined>;
+  listKeyVersions(): Promise<readonly StoredKey[]>;
+  /** Master-key rotation: replaces every secret's wrapped key and every KMS key's sealed material in one transaction, audited. */
+  rotateMasterKey(
+    secrets: readonly StoredSecret[],
+    keys: readonly StoredKey[],
+    audit: AuditEvent,
+  ): Promise<void>;
   appendAudit(event: AuditEvent): Promise<AuditEntry>;
   readAudit(fromSeq?: number, limit?: number): Promise<readonly AuditEntry[]>;
   close(): Promise<void>;
@@ -287,6 +294,20 @@ export function openSqliteStore(dataDir: string, options: { path?: string; now?:
           ? db.prepare("SELECT * FROM kms_keys WHERE key_id = ? ORDER BY version DESC LIMIT 1").get(keyId)
           : db.prepare("SELECT * FROM kms_keys WHERE key_id = ? AND version = ?").get(keyId, version);
       return r === undefined ? undefined : keyFromRow(r as Record<string, unknown>);
+    },
+    async listKeyVersions() {
+      return (
+        db.prepare("SELECT * FROM kms_keys ORDER BY key_id, version").all() as Record<string, unknown>[]
+      ).map(keyFromRow);
+    },
+    async rotateMasterKey(secrets, keys, audit) {
+      tx(() => {
+        const u = db.prepare("UPDATE secret_versions SET wrapped_key = ? WHERE name = ? AND version = ?");
+        for (const r of secrets) u.run(r.wrappedKey, r.name, r.version);
+        const k = db.prepare("UPDATE kms_keys SET sealed_material = ? WHERE key_id = ? AND version = ?");
+        for (const r of keys) k.run(r.sealedMaterial, r.keyId, r.version);
+        append({ ...audit, detail: { ...audit.detail, secrets: secrets.length, keys: keys.length } });
+      });
     },
     appendAudit(event) {
       // Group commit: appends queued in the same turn share one transaction (one fsync); each

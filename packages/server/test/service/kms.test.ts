@@ -79,3 +79,34 @@ describe("KMS over mutual RA-TLS", () => {
     assert.ok(entries.some((e) => e.action === "kms.sign" && e.outcome === "denied"));
   });
 });
+
+describe("master-key rotation", () => {
+  it("re-seals secrets and KMS keys; the old master key no longer opens them, the new one does", async () => {
+    const { randomBytes } = await import("node:crypto");
+    const { openSecret, rotateMasterKey, kmsOperations } = await import("@keyward/server/service");
+    const f = await startFixture([seedPolicy("app", 0xc1)]);
+    try {
+      await createOrRotateKey(f.store, f.masterKey, "k", "Ed25519", "admin:test");
+      const sig = await kmsOperations(f.store, f.masterKey).sign("k", enc("m"));
+      const next = new Uint8Array(randomBytes(32));
+      assert.deepEqual(await rotateMasterKey(f.store, f.masterKey, next, "admin:test"), {
+        secrets: 1,
+        keys: 1,
+      });
+      const s = await f.store.getSecret("occlum/1/image_key");
+      assert.ok(s !== undefined);
+      assert.equal(new TextDecoder().decode(openSecret(next, s.name, s.version, s)), "s3cr3t-image-key");
+      assert.throws(() => openSecret(f.masterKey, s.name, s.version, s), {
+        code: "ERR_SERVICE_SECRET_INTEGRITY",
+      });
+      assert.equal(await kmsOperations(f.store, next).verify("k", enc("m"), sig.signature), true);
+      await assert.rejects(kmsOperations(f.store, f.masterKey).sign("k", enc("m")), {
+        code: "ERR_SERVICE_SECRET_INTEGRITY",
+      });
+      assert.equal(verifyChain(await f.store.readAudit()).ok, true);
+    } finally {
+      await f.service.close();
+      await f.store.close();
+    }
+  });
+});
