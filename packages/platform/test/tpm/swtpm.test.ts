@@ -51,6 +51,7 @@ function tools(tool: string, args: string[], env: Record<string, string> = {}) {
   return spawnSync(tool, args, {
     encoding: "utf8",
     cwd: work,
+    timeout: 30_000, // a tool that waits for a TPM connection held elsewhere must not hang the suite
     env: { ...process.env, TPM2TOOLS_TCTI: tpm.tcti, ...env },
   });
 }
