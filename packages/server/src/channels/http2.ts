@@ -15,10 +15,16 @@ import {
 } from "node:http2";
 import { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { isKeywardError, KeywardError } from "@keyward/attest/errors";
 import type { RaTlsVerdict } from "@keyward/attest/ratls";
 import type { PeerVerifier } from "./peer-verifier.ts";
-import { type ChannelLogger, connectRaTls, type RaTlsConnectOptions, type TlsCredential } from "./tls.ts";
+import {
+  type ChannelLogger,
+  connectRaTls,
+  type RaTlsConnectOptions,
+  raTlsServerTlsOptions,
+  type TlsCredential,
+  verifyClientOf,
+} from "./tls.ts";
 
 const kVerdict = Symbol("keyward.ratls.verdict");
 type Marked = { [kVerdict]?: Promise<RaTlsVerdict | undefined> };
@@ -41,37 +47,11 @@ export function createRaTlsHttp2Server(
   options: RaTlsHttp2ServerOptions,
   handler: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
 ): Http2SecureServer {
-  const server = createSecureServer({
-    key: options.credential.keyPem,
-    cert: options.credential.certificatePem,
-    requestCert: options.peerVerifier !== undefined,
-    rejectUnauthorized: false,
-    minVersion: "TLSv1.2",
-  });
+  const server = createSecureServer(raTlsServerTlsOptions(options));
   server.prependListener("secureConnection", (socket: TLSSocket) => {
-    const verifier = options.peerVerifier;
-    const marked = socket as unknown as Marked;
-    if (verifier === undefined) {
-      marked[kVerdict] = Promise.resolve(undefined);
-      return;
-    }
-    const cert = socket.getPeerCertificate(false);
-    const raw = cert?.raw;
-    const verdict =
-      raw === undefined || raw.length === 0
-        ? Promise.reject(new KeywardError("ERR_RATLS_NO_EVIDENCE", "the peer presented no certificate"))
-        : verifier.verify(new Uint8Array(raw));
-    marked[kVerdict] = verdict.catch((e: unknown) => {
-      options.logger?.warn({
-        event: "ratls_peer_refused",
-        side: "server",
-        code: isKeywardError(e) ? e.code : "ERR_INTERNAL",
-        remote: socket.remoteAddress,
-      });
-      socket.destroy();
-      throw e;
-    });
-    marked[kVerdict]?.catch(() => undefined);
+    const verdict = verifyClientOf(socket, options);
+    verdict.catch(() => undefined); // logged and disconnected by verifyClientOf
+    (socket as unknown as Marked)[kVerdict] = verdict;
   });
   server.on("request", (req, res) => {
     const socket = req.stream.session?.socket as unknown as Marked | undefined;

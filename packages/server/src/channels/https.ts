@@ -8,7 +8,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type RequestOptions, request } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { TLSSocket } from "node:tls";
-import { isKeywardError, KeywardError } from "@keyward/attest/errors";
 import type { RaTlsVerdict } from "@keyward/attest/ratls";
 import { verifiedOnce } from "./http2.ts";
 import type { PeerVerifier } from "./peer-verifier.ts";
@@ -17,7 +16,9 @@ import {
   connectRaTls,
   peerIdentityOf,
   type RaTlsConnectOptions,
+  raTlsServerTlsOptions,
   type TlsCredential,
+  verifyClientOf,
 } from "./tls.ts";
 
 const pending = new WeakMap<TLSSocket, Promise<RaTlsVerdict | undefined>>();
@@ -31,32 +32,11 @@ export function createRaTlsHttpsServer(
   },
   handler: (req: IncomingMessage, res: ServerResponse, peer: RaTlsVerdict | undefined) => void,
 ): Server {
-  const server = createServer({
-    key: options.credential.keyPem,
-    cert: options.credential.certificatePem,
-    requestCert: options.peerVerifier !== undefined,
-    rejectUnauthorized: false,
-    minVersion: "TLSv1.2",
-  });
+  const server = createServer(raTlsServerTlsOptions(options));
   server.prependListener("secureConnection", (socket: TLSSocket) => {
-    const verifier = options.peerVerifier;
-    if (verifier === undefined) return pending.set(socket, Promise.resolve(undefined));
-    const raw = socket.getPeerCertificate(false)?.raw;
-    const verdict =
-      raw === undefined || raw.length === 0
-        ? Promise.reject(new KeywardError("ERR_RATLS_NO_EVIDENCE", "no client certificate"))
-        : verifier.verify(new Uint8Array(raw));
-    const guarded = verdict.catch((e: unknown) => {
-      options.logger?.warn({
-        event: "ratls_peer_refused",
-        side: "server",
-        code: isKeywardError(e) ? e.code : "ERR_INTERNAL",
-      });
-      socket.destroy();
-      throw e;
-    });
-    guarded.catch(() => undefined);
-    return pending.set(socket, guarded);
+    const verdict = verifyClientOf(socket, options);
+    verdict.catch(() => undefined); // logged and disconnected by verifyClientOf
+    pending.set(socket, verdict);
   });
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     const verdict = pending.get(req.socket as TLSSocket) ?? Promise.reject(new Error("no verification"));

@@ -37,6 +37,50 @@ export interface RaTlsServerOptions {
   readonly logger?: ChannelLogger;
 }
 
+/** node:tls server options of an RA-TLS server: its credential, and a client certificate when mutual. */
+export function raTlsServerTlsOptions(options: RaTlsServerOptions): {
+  key: string;
+  cert: string;
+  requestCert: boolean;
+  rejectUnauthorized: false;
+  minVersion: "TLSv1.2";
+} {
+  return {
+    key: options.credential.keyPem,
+    cert: options.credential.certificatePem,
+    requestCert: options.peerVerifier !== undefined,
+    // The client's certificate is self-signed RA-TLS: its trust comes from its evidence.
+    rejectUnauthorized: false,
+    minVersion: "TLSv1.2",
+  };
+}
+
+/**
+ * Verifies the client on `socket` (undefined when the server is not mutual). A refused client is
+ * logged with the code and disconnected, and the promise rejects; callers run nothing for it.
+ */
+export function verifyClientOf(
+  socket: TLSSocket,
+  options: RaTlsServerOptions,
+): Promise<RaTlsVerdict | undefined> {
+  const verifier = options.peerVerifier;
+  if (verifier === undefined) return Promise.resolve(undefined);
+  const verdict = verifyPeerOf(socket, verifier).then((peer) => {
+    identities.set(socket, peer);
+    return peer;
+  });
+  verdict.catch((e: unknown) => {
+    options.logger?.warn({
+      event: "ratls_peer_refused",
+      side: "server",
+      code: isKeywardError(e) ? e.code : "ERR_INTERNAL",
+      remote: socket.remoteAddress,
+    });
+    socket.destroy();
+  });
+  return verdict;
+}
+
 /**
  * A TLS server whose `onConnection` runs only for verified clients (when a peer verifier is given).
  */
@@ -44,33 +88,17 @@ export function createRaTlsServer(
   options: RaTlsServerOptions,
   onConnection: (socket: TLSSocket, peer: RaTlsVerdict | undefined) => void,
 ): Server {
-  const server = createServer({
-    key: options.credential.keyPem,
-    cert: options.credential.certificatePem,
-    requestCert: options.peerVerifier !== undefined,
-    // The client's certificate is self-signed RA-TLS: its trust comes from its evidence, below.
-    rejectUnauthorized: false,
-    minVersion: "TLSv1.2",
-  });
+  const server = createServer(raTlsServerTlsOptions(options));
   server.on("secureConnection", (socket: TLSSocket) => {
-    const verifier = options.peerVerifier;
-    if (verifier === undefined) return onConnection(socket, undefined);
+    if (options.peerVerifier === undefined) return onConnection(socket, undefined);
     socket.pause(); // nothing the client sent is read before it is verified
-    verifyPeerOf(socket, verifier)
-      .then((peer) => {
-        identities.set(socket, peer);
+    verifyClientOf(socket, options).then(
+      (peer) => {
         onConnection(socket, peer);
         socket.resume();
-      })
-      .catch((e: unknown) => {
-        options.logger?.warn({
-          event: "ratls_peer_refused",
-          side: "server",
-          code: isKeywardError(e) ? e.code : "ERR_INTERNAL",
-          remote: socket.remoteAddress,
-        });
-        socket.destroy();
-      });
+      },
+      () => undefined, // logged and disconnected by verifyClientOf
+    );
   });
   return server;
 }
