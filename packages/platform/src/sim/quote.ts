@@ -8,6 +8,7 @@
 import { createHash, createPublicKey, type KeyObject, sign } from "node:crypto";
 import { concatBytes } from "@keyward/attest/bytes";
 import { p256ToRaw } from "@keyward/attest/crypto";
+import type { SgxReportBody } from "@keyward/attest/dcap";
 import { KeywardError } from "@keyward/attest/errors";
 import { QE_VENDOR_ID, SIM_PCE_SVN, SIM_QE, SIM_SGX_COMPONENTS, SIM_TEE_TCB_SVN } from "./profile.ts";
 
@@ -163,22 +164,8 @@ function assemble(
   return concatBytes(signed, u32(signatureData.byteLength), signatureData);
 }
 
-interface SgxBodyFields {
-  readonly cpuSvn: Uint8Array;
-  readonly miscSelect: number;
-  readonly isvExtProdId: Uint8Array;
-  readonly attributes: Uint8Array;
-  readonly mrEnclave: Uint8Array;
-  readonly mrSigner: Uint8Array;
-  readonly configId: Uint8Array;
-  readonly isvProdId: number;
-  readonly isvSvn: number;
-  readonly configSvn: number;
-  readonly isvFamilyId: Uint8Array;
-  readonly reportData: Uint8Array;
-}
-
-function sgxReportBody(f: SgxBodyFields): Uint8Array {
+// The inverse of readSgxReportBody: the same fields, written in the same layout.
+function sgxReportBody(f: SgxReportBody): Uint8Array {
   return concatBytes(
     fixed(f.cpuSvn, 16, "CPUSVN"), //                0
     u32(f.miscSelect), //                          16
