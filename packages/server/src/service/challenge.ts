@@ -8,7 +8,6 @@
  */
 import { createECDH, createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Http2SecureServer } from "node:http2";
-import type { AddressInfo } from "node:net";
 import { appraiseAgainstSet, type Policy } from "@keyward/attest/appraisal";
 import { KeywardError } from "@keyward/attest/errors";
 import type { VerifiedQuote } from "@keyward/attest/evidence";
@@ -16,6 +15,7 @@ import { ChallengeService } from "@keyward/proto/keyward/v1";
 import { createRaTlsGrpcServer, type TlsCredential } from "@keyward/server/channels";
 import { gcmOpen, gcmSeal, secretAad } from "./envelope.ts";
 import { toConnectError } from "./errors.ts";
+import { listenOn } from "./listening.ts";
 import { resolveGrant } from "./service.ts";
 import type { Store } from "./store.ts";
 
@@ -180,16 +180,5 @@ export async function startChallengeService(
   const server = createRaTlsGrpcServer({ credential: options.credential }, (router) => {
     router.service(ChallengeService, handlers);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(listen.port, listen.host, () => resolve());
-  });
-  return {
-    server,
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-      }),
-  };
+  return listenOn(server, listen);
 }

@@ -7,7 +7,6 @@
  */
 import { readFileSync } from "node:fs";
 import type { Http2SecureServer } from "node:http2";
-import type { AddressInfo } from "node:net";
 import type { HandlerContext } from "@connectrpc/connect";
 import { appraiseAgainstSet, type Policy } from "@keyward/attest/appraisal";
 import { KeywardError } from "@keyward/attest/errors";
@@ -24,6 +23,7 @@ import type { AuditEvent } from "./audit.ts";
 import { openSecret } from "./envelope.ts";
 import { toConnectError } from "./errors.ts";
 import { registerKms } from "./kms.ts";
+import { listenOn } from "./listening.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Store } from "./store.ts";
 import { readVaultKv2 } from "./vault.ts";
@@ -188,17 +188,5 @@ export async function startKeywardService(
       registerKms(router, { store, masterKey, policies: options.policies });
     },
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(listen.port, listen.host, () => resolve());
-  });
-  return {
-    server,
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as unknown as { closeAllSessions?: () => void }).closeAllSessions?.();
-      }),
-  };
+  return listenOn(server, listen);
 }

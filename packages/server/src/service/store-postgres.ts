@@ -8,7 +8,7 @@
 import pg from "pg";
 import type { AuditEntry, AuditEvent } from "./audit.ts";
 import { entryHash, GENESIS_HASH } from "./audit.ts";
-import { keyFromRow, MIGRATIONS, type Store, type StoredSecret } from "./store.ts";
+import { auditParams, keyFromRow, MIGRATIONS, type Store, type StoredSecret } from "./store.ts";
 
 const WRITE_LOCK = 0x6b657977; // "keyw"
 
@@ -73,17 +73,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     const e: AuditEntry = { ...base, hash: entryHash(base) };
     await c.query(
       "INSERT INTO audit_log (seq, at, action, outcome, subject, policy_id, detail, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-      [
-        e.seq,
-        e.at,
-        e.action,
-        e.outcome,
-        e.subject,
-        e.policyId ?? null,
-        e.detail === undefined ? null : JSON.stringify(e.detail),
-        e.prevHash,
-        e.hash,
-      ],
+      auditParams(e),
     );
     return e;
   }

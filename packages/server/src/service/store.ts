@@ -149,7 +149,8 @@ function nextEntry(
   return { ...base, hash: entryHash(base) };
 }
 
-function auditParams(e: AuditEntry): (string | number | null)[] {
+/** The audit_log row of an entry, in column order (both engines). */
+export function auditParams(e: AuditEntry): (string | number | null)[] {
   return [
     e.seq,
     e.at,
