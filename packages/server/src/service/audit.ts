@@ -14,9 +14,18 @@ export interface AuditEvent {
   /** Who: e.g. `sgx:<mrenclave hex>` or `admin:<cert fingerprint>`. */
   readonly subject: string;
   readonly policyId?: string;
-  /** Names only (secret names, key ids, error codes). */
-  readonly detail?: Readonly<Record<string, string | number | boolean | readonly string[]>>;
+  /** Names only (secret names, key ids, error codes), and the caller's verified claims record. */
+  readonly detail?: Readonly<Record<string, AuditValue>>;
 }
+
+/** A JSON value in an audit entry's detail. */
+export type AuditValue =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly AuditValue[]
+  | { readonly [key: string]: AuditValue };
 
 export interface AuditEntry extends AuditEvent {
   readonly seq: number;

@@ -25,7 +25,7 @@ export type { RunningKeyward } from "./run.ts";
 export { createLogger, openStore, REDACT_PATHS, runService } from "./run.ts";
 export type { KeywardServiceOptions, RunningService, ServiceLogger } from "./service.ts";
 export { resolveGrant, startKeywardService, subjectOf } from "./service.ts";
-export type { KeyMaterial, Store, StoredKey, StoredSecret } from "./store.ts";
+export type { KeyMaterial, Store, StoredKey, StoredPolicy, StoredSecret } from "./store.ts";
 export { checkSecretName, MIGRATIONS, openSqliteStore } from "./store.ts";
 export type { PostgresStoreOptions } from "./store-postgres.ts";
 export { openPostgresStore } from "./store-postgres.ts";

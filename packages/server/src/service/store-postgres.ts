@@ -8,7 +8,17 @@
 import pg from "pg";
 import type { AuditEntry, AuditEvent } from "./audit.ts";
 import { entryHash, GENESIS_HASH } from "./audit.ts";
-import { auditParams, keyFromRow, MIGRATIONS, type Store, type StoredSecret } from "./store.ts";
+import {
+  type AuditRow,
+  auditParams,
+  entryFromRow,
+  keyFromRow,
+  LIST_POLICIES,
+  MIGRATIONS,
+  policyFromRow,
+  type Store,
+  type StoredSecret,
+} from "./store.ts";
 
 const WRITE_LOCK = 0x6b657977; // "keyw"
 
@@ -208,6 +218,31 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         });
       });
     },
+    putPolicy(id, document, audit) {
+      return tx(async (c) => {
+        const m = (await c.query("SELECT MAX(version) AS v FROM policies WHERE id = $1", [id])).rows[0];
+        const version = Number(m?.v ?? 0) + 1;
+        const createdAt = now().toISOString();
+        await c.query("INSERT INTO policies (id, version, document, created_at) VALUES ($1,$2,$3,$4)", [
+          id,
+          version,
+          document,
+          createdAt,
+        ]);
+        await append(c, { ...audit, policyId: id, detail: { ...audit.detail, version } });
+        return { id, version, document, createdAt };
+      });
+    },
+    deletePolicy(id, audit) {
+      return tx(async (c) => {
+        const r = await c.query("UPDATE policies SET deleted = 1 WHERE id = $1 AND deleted = 0", [id]);
+        await append(c, { ...audit, policyId: id });
+        return (r.rowCount ?? 0) > 0;
+      });
+    },
+    async listPolicies() {
+      return (await pool.query(LIST_POLICIES)).rows.map(policyFromRow);
+    },
     appendAudit(event) {
       // Group commit: appends queued while a batch is being written go into the next transaction.
       return new Promise<AuditEntry>((resolve, reject) => {
@@ -220,17 +255,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         fromSeq,
         limit,
       ]);
-      return r.rows.map((x) => ({
-        seq: Number(x.seq),
-        at: x.at,
-        action: x.action,
-        outcome: x.outcome,
-        subject: x.subject,
-        ...(x.policy_id === null ? {} : { policyId: x.policy_id }),
-        ...(x.detail === null ? {} : { detail: JSON.parse(x.detail) }),
-        prevHash: x.prev_hash,
-        hash: x.hash,
-      }));
+      return (r.rows as AuditRow[]).map(entryFromRow);
     },
     async close() {
       await pool.end();

@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { KeywardError } from "@keyward/attest/errors";
 import { type AuditEntry, type AuditEvent, entryHash, GENESIS_HASH } from "./audit.ts";
 import type { SealedSecret } from "./envelope.ts";
@@ -28,6 +28,14 @@ export interface KeyMaterial {
 export interface StoredKey extends KeyMaterial {
   readonly keyId: string;
   readonly version: number;
+}
+
+/** A policy put through the Admin service: its JSON document, as validated when it was put. */
+export interface StoredPolicy {
+  readonly id: string;
+  readonly version: number;
+  readonly document: string;
+  readonly createdAt: string;
 }
 
 /** The storage contract both engines meet (tests/store-contract runs on each). */
@@ -53,6 +61,12 @@ export interface Store {
     keys: readonly StoredKey[],
     audit: AuditEvent,
   ): Promise<void>;
+  /** Stores the next version of policy `id` (its JSON document), audited in the same transaction. */
+  putPolicy(id: string, document: string, audit: AuditEvent): Promise<StoredPolicy>;
+  /** Marks every version of policy `id` deleted; returns whether a live one existed. */
+  deletePolicy(id: string, audit: AuditEvent): Promise<boolean>;
+  /** The newest version of every live stored policy, by id. */
+  listPolicies(): Promise<readonly StoredPolicy[]>;
   appendAudit(event: AuditEvent): Promise<AuditEntry>;
   readAudit(fromSeq?: number, limit?: number): Promise<readonly AuditEntry[]>;
   close(): Promise<void>;
@@ -97,6 +111,19 @@ export const MIGRATIONS: readonly { readonly id: number; readonly sql: (bytes: s
         PRIMARY KEY (key_id, version)
       );`,
   },
+  {
+    id: 3,
+    // Policies put through the Admin service (shared by replicas); policy files stay on disk.
+    sql: () => `
+      CREATE TABLE policies (
+        id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        document TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (id, version)
+      );`,
+  },
 ];
 
 export function keyFromRow(r: Record<string, unknown>): StoredKey {
@@ -109,7 +136,7 @@ export function keyFromRow(r: Record<string, unknown>): StoredKey {
   };
 }
 
-interface AuditRow {
+export interface AuditRow {
   seq: number | string;
   at: string;
   action: string;
@@ -121,7 +148,7 @@ interface AuditRow {
   hash: string;
 }
 
-function entryFromRow(r: AuditRow): AuditEntry {
+export function entryFromRow(r: AuditRow): AuditEntry {
   return {
     seq: Number(r.seq),
     at: r.at,
@@ -164,6 +191,20 @@ export function auditParams(e: AuditEntry): (string | number | null)[] {
   ];
 }
 
+/** The newest version of each live policy (both engines). */
+export const LIST_POLICIES = `SELECT p.* FROM policies p
+  WHERE p.deleted = 0 AND p.version = (SELECT MAX(version) FROM policies q WHERE q.id = p.id)
+  ORDER BY p.id`;
+
+export function policyFromRow(r: Record<string, unknown>): StoredPolicy {
+  return {
+    id: String(r.id),
+    version: Number(r.version),
+    document: String(r.document),
+    createdAt: String(r.created_at),
+  };
+}
+
 const INSERT_AUDIT_SQLITE =
   "INSERT INTO audit_log (seq, at, action, outcome, subject, policy_id, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)";
 
@@ -186,8 +227,18 @@ export function openSqliteStore(dataDir: string, options: { path?: string; now?:
       );
     });
   }
-  const headStmt = db.prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
-  const insertAudit = db.prepare(INSERT_AUDIT_SQLITE);
+  // Prepared once per SQL text: preparing on every request cost more than the query itself.
+  const prepared = new Map<string, StatementSync>();
+  const stmt = (sql: string): StatementSync => {
+    let s = prepared.get(sql);
+    if (s === undefined) {
+      s = db.prepare(sql);
+      prepared.set(sql, s);
+    }
+    return s;
+  };
+  const headStmt = stmt("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+  const insertAudit = stmt(INSERT_AUDIT_SQLITE);
 
   function tx<T>(f: () => T): T {
     db.exec("BEGIN IMMEDIATE");
@@ -230,12 +281,12 @@ export function openSqliteStore(dataDir: string, options: { path?: string; now?:
     engine: "sqlite",
     async putSecret(name, seal, audit) {
       return tx(() => {
-        const m = db.prepare("SELECT MAX(version) AS v FROM secret_versions WHERE name = ?").get(name) as {
+        const m = stmt("SELECT MAX(version) AS v FROM secret_versions WHERE name = ?").get(name) as {
           v: number | null;
         };
         const version = Number(m.v ?? 0) + 1;
         const s = seal(version);
-        db.prepare(
+        stmt(
           "INSERT INTO secret_versions (name, version, wrapped_key, ciphertext, created_at) VALUES (?,?,?,?,?)",
         ).run(name, version, s.wrappedKey, s.ciphertext, now().toISOString());
         append({ ...audit, detail: { ...audit.detail, name, version } });
@@ -245,44 +296,41 @@ export function openSqliteStore(dataDir: string, options: { path?: string; now?:
     async getSecret(name, version) {
       const r =
         version === undefined
-          ? db
-              .prepare(
-                "SELECT * FROM secret_versions WHERE name = ? AND deleted = 0 ORDER BY version DESC LIMIT 1",
-              )
-              .get(name)
-          : db
-              .prepare("SELECT * FROM secret_versions WHERE name = ? AND version = ? AND deleted = 0")
-              .get(name, version);
+          ? stmt(
+              "SELECT * FROM secret_versions WHERE name = ? AND deleted = 0 ORDER BY version DESC LIMIT 1",
+            ).get(name)
+          : stmt("SELECT * FROM secret_versions WHERE name = ? AND version = ? AND deleted = 0").get(
+              name,
+              version,
+            );
       return r === undefined ? undefined : row(r as Record<string, unknown>);
     },
     async deleteSecret(name, audit) {
       return tx(() => {
-        const r = db
-          .prepare("UPDATE secret_versions SET deleted = 1 WHERE name = ? AND deleted = 0")
-          .run(name);
+        const r = stmt("UPDATE secret_versions SET deleted = 1 WHERE name = ? AND deleted = 0").run(name);
         append({ ...audit, detail: { ...audit.detail, name } });
         return Number(r.changes) > 0;
       });
     },
     async listSecretVersions() {
       return (
-        db.prepare("SELECT * FROM secret_versions ORDER BY name, version").all() as Record<string, unknown>[]
+        stmt("SELECT * FROM secret_versions ORDER BY name, version").all() as Record<string, unknown>[]
       ).map(row);
     },
     async rewrap(rows) {
       tx(() => {
-        const u = db.prepare("UPDATE secret_versions SET wrapped_key = ? WHERE name = ? AND version = ?");
+        const u = stmt("UPDATE secret_versions SET wrapped_key = ? WHERE name = ? AND version = ?");
         for (const r of rows) u.run(r.wrappedKey, r.name, r.version);
       });
     },
     async putKeyVersion(keyId, make, audit) {
       return tx(() => {
-        const m = db.prepare("SELECT MAX(version) AS v FROM kms_keys WHERE key_id = ?").get(keyId) as {
+        const m = stmt("SELECT MAX(version) AS v FROM kms_keys WHERE key_id = ?").get(keyId) as {
           v: number | null;
         };
         const version = Number(m.v ?? 0) + 1;
         const k = make(version);
-        db.prepare(
+        stmt(
           "INSERT INTO kms_keys (key_id, version, algorithm, sealed_material, public_key, created_at) VALUES (?,?,?,?,?,?)",
         ).run(keyId, version, k.algorithm, k.sealedMaterial, k.publicKey, now().toISOString());
         append({ ...audit, detail: { ...audit.detail, keyId, version } });
@@ -292,23 +340,48 @@ export function openSqliteStore(dataDir: string, options: { path?: string; now?:
     async getKeyVersion(keyId, version) {
       const r =
         version === undefined
-          ? db.prepare("SELECT * FROM kms_keys WHERE key_id = ? ORDER BY version DESC LIMIT 1").get(keyId)
-          : db.prepare("SELECT * FROM kms_keys WHERE key_id = ? AND version = ?").get(keyId, version);
+          ? stmt("SELECT * FROM kms_keys WHERE key_id = ? ORDER BY version DESC LIMIT 1").get(keyId)
+          : stmt("SELECT * FROM kms_keys WHERE key_id = ? AND version = ?").get(keyId, version);
       return r === undefined ? undefined : keyFromRow(r as Record<string, unknown>);
     },
     async listKeyVersions() {
-      return (
-        db.prepare("SELECT * FROM kms_keys ORDER BY key_id, version").all() as Record<string, unknown>[]
-      ).map(keyFromRow);
+      return (stmt("SELECT * FROM kms_keys ORDER BY key_id, version").all() as Record<string, unknown>[]).map(
+        keyFromRow,
+      );
     },
     async rotateMasterKey(secrets, keys, audit) {
       tx(() => {
-        const u = db.prepare("UPDATE secret_versions SET wrapped_key = ? WHERE name = ? AND version = ?");
+        const u = stmt("UPDATE secret_versions SET wrapped_key = ? WHERE name = ? AND version = ?");
         for (const r of secrets) u.run(r.wrappedKey, r.name, r.version);
-        const k = db.prepare("UPDATE kms_keys SET sealed_material = ? WHERE key_id = ? AND version = ?");
+        const k = stmt("UPDATE kms_keys SET sealed_material = ? WHERE key_id = ? AND version = ?");
         for (const r of keys) k.run(r.sealedMaterial, r.keyId, r.version);
         append({ ...audit, detail: { ...audit.detail, secrets: secrets.length, keys: keys.length } });
       });
+    },
+    async putPolicy(id, document, audit) {
+      return tx(() => {
+        const m = stmt("SELECT MAX(version) AS v FROM policies WHERE id = ?").get(id) as { v: number | null };
+        const version = Number(m.v ?? 0) + 1;
+        const createdAt = now().toISOString();
+        stmt("INSERT INTO policies (id, version, document, created_at) VALUES (?,?,?,?)").run(
+          id,
+          version,
+          document,
+          createdAt,
+        );
+        append({ ...audit, policyId: id, detail: { ...audit.detail, version } });
+        return { id, version, document, createdAt };
+      });
+    },
+    async deletePolicy(id, audit) {
+      return tx(() => {
+        const r = stmt("UPDATE policies SET deleted = 1 WHERE id = ? AND deleted = 0").run(id);
+        append({ ...audit, policyId: id });
+        return Number(r.changes) > 0;
+      });
+    },
+    async listPolicies() {
+      return (stmt(LIST_POLICIES).all() as Record<string, unknown>[]).map(policyFromRow);
     },
     appendAudit(event) {
       // Group commit: appends queued in the same turn share one transaction (one fsync); each
@@ -320,9 +393,10 @@ export function openSqliteStore(dataDir: string, options: { path?: string; now?:
     },
     async readAudit(fromSeq = 1, limit = 1_000_000) {
       return (
-        db
-          .prepare("SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?")
-          .all(fromSeq, limit) as unknown as AuditRow[]
+        stmt("SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?").all(
+          fromSeq,
+          limit,
+        ) as unknown as AuditRow[]
       ).map(entryFromRow);
     },
     async close() {

@@ -92,6 +92,47 @@ for (const engine of engines) {
       assert.throws(() => openSecret(key, "d", s.version, s), { code: "ERR_SERVICE_SECRET_INTEGRITY" });
     });
 
+    it("versions stored policies, lists the newest live ones, deletes, and audits each change", async () => {
+      const audit = { action: "policy.put", outcome: "ok", subject: "admin:test" } as const;
+      assert.equal((await store.putPolicy("p1", '{"id":"p1"}', audit)).version, 1);
+      assert.equal((await store.putPolicy("p1", '{"id":"p1","minIsvSvn":2}', audit)).version, 2);
+      await store.putPolicy("p0", '{"id":"p0"}', audit);
+      const listed = await store.listPolicies();
+      assert.deepEqual(
+        listed.map((p) => [p.id, p.version, p.document]),
+        [
+          ["p0", 1, '{"id":"p0"}'],
+          ["p1", 2, '{"id":"p1","minIsvSvn":2}'],
+        ],
+      );
+      assert.equal(
+        await store.deletePolicy("p1", { action: "policy.delete", outcome: "ok", subject: "admin:test" }),
+        true,
+      );
+      assert.equal(
+        await store.deletePolicy("p1", { action: "policy.delete", outcome: "ok", subject: "admin:test" }),
+        false,
+      );
+      assert.deepEqual(
+        (await store.listPolicies()).map((p) => p.id),
+        ["p0"],
+      );
+      // A policy put again after deletion is live again, at the next version.
+      assert.equal((await store.putPolicy("p1", '{"id":"p1"}', audit)).version, 3);
+      const changes = (await store.readAudit()).filter((e) => e.action.startsWith("policy."));
+      assert.deepEqual(
+        changes.map((e) => [e.action, e.policyId]),
+        [
+          ["policy.put", "p1"],
+          ["policy.put", "p1"],
+          ["policy.put", "p0"],
+          ["policy.delete", "p1"],
+          ["policy.delete", "p1"],
+          ["policy.put", "p1"],
+        ],
+      );
+    });
+
     it("reopens with migrations applied once and data kept", async () => {
       await store.close();
       store = await engine.open();
