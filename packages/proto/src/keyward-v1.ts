@@ -1,6 +1,14 @@
 /** The Keyward gRPC protocol, version 1 (generated code under gen/, committed; `npm run generate` remakes it). */
 
 export type {
+  AuditRecord,
+  ExplainRequest,
+  ExplainResponse,
+  PolicyAppraisal,
+  PolicyInfo,
+} from "./gen/keyward/v1/admin_pb.ts";
+export { AdminService, file_keyward_v1_admin } from "./gen/keyward/v1/admin_pb.ts";
+export type {
   AttestRequest,
   AttestResponse,
   ChallengeRequest,

@@ -12,6 +12,10 @@
  * | --simulation       | KEYWARD_SIMULATION=1      | off                              |
  * | --vault-addr URL   | KEYWARD_VAULT_ADDR        | (vault: grants refused)          |
  * | --ops-listen H:P   | KEYWARD_OPS_LISTEN        | (no health/metrics listener)     |
+ * | --admin-listen H:P | KEYWARD_ADMIN_LISTEN      | 127.0.0.1:7444 (after admin init)|
+ * | --challenge-listen | KEYWARD_CHALLENGE_LISTEN  | (no challenge–response listener) |
+ * | --pccs-url URL     | KEYWARD_PCCS_URL          | Intel PCS (hardware mode)        |
+ * | --attester NAME    | KEYWARD_ATTESTER          | auto (hardware mode)             |
  *
  * @module
  */
@@ -31,7 +35,22 @@ export interface ServiceConfig {
   readonly vaultAddr?: string;
   /** Where /healthz, /readyz and /metrics are served (plain HTTP). */
   readonly opsListen?: { readonly host: string; readonly port: number };
+  /** The Admin listener (mutual TLS with `keyward admin init` certificates). */
+  readonly adminListen: { readonly host: string; readonly port: number };
+  /** Whether --admin-listen/KEYWARD_ADMIN_LISTEN was given (then admin credentials are required). */
+  readonly adminListenExplicit: boolean;
+  /** The challenge–response listener (server-authenticated TLS), when wanted. */
+  readonly challengeListen?: { readonly host: string; readonly port: number };
+  /** Hardware mode: PCS or PCCS base URL for collateral. */
+  readonly pccsUrl: string;
+  /** Hardware mode: which attester gives the service its own evidence and sealing. */
+  readonly attester: "auto" | "gramine" | "configfs-tsm";
+  /** Whether --master-key-file/KEYWARD_MASTER_KEY_FILE was given (then no sealed key is used). */
+  readonly masterKeyFileExplicit: boolean;
 }
+
+/** Intel's Provisioning Certification Service (PCS v4). */
+export const INTEL_PCS_URL = "https://api.trustedservices.intel.com";
 
 export interface ConfigFlags {
   readonly listen?: string;
@@ -42,6 +61,18 @@ export interface ConfigFlags {
   readonly simulation?: boolean;
   readonly vaultAddr?: string;
   readonly opsListen?: string;
+  readonly adminListen?: string;
+  readonly challengeListen?: string;
+  readonly pccsUrl?: string;
+  readonly attester?: string;
+}
+
+function hostPort(text: string, what: string): { host: string; port: number } {
+  const m = /^(.*):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[2]);
+  if (m === null || port > 65535)
+    throw new KeywardError("ERR_SERVICE_CONFIG", `${what} must be HOST:PORT, got "${text}"`);
+  return { host: (m[1] ?? "").replace(/^\[|\]$/g, ""), port };
 }
 
 /** Builds the configuration from flags and the environment (`env` defaults to `process.env`). */
@@ -72,8 +103,28 @@ export function loadServiceConfig(
       "ERR_SERVICE_CONFIG",
       `--ops-listen/KEYWARD_OPS_LISTEN must be HOST:PORT, got "${opsText}"`,
     );
+  const adminText = flags.adminListen ?? env.KEYWARD_ADMIN_LISTEN;
+  const challengeText = flags.challengeListen ?? env.KEYWARD_CHALLENGE_LISTEN;
+  const attester = flags.attester ?? env.KEYWARD_ATTESTER ?? "auto";
+  if (attester !== "auto" && attester !== "gramine" && attester !== "configfs-tsm")
+    throw new KeywardError(
+      "ERR_SERVICE_CONFIG",
+      `--attester/KEYWARD_ATTESTER must be auto, gramine or configfs-tsm, got "${attester}"`,
+    );
+  const pccsUrl = flags.pccsUrl ?? env.KEYWARD_PCCS_URL ?? INTEL_PCS_URL;
+  if (!/^https?:\/\//.test(pccsUrl))
+    throw new KeywardError("ERR_SERVICE_CONFIG", "--pccs-url/KEYWARD_PCCS_URL must be an http(s) URL");
+  const masterKeyFile = flags.masterKeyFile ?? env.KEYWARD_MASTER_KEY_FILE;
   return {
     ...(ops === undefined ? {} : { opsListen: { host: ops[1] ?? "", port: Number(ops[2]) } }),
+    adminListen: hostPort(adminText ?? "127.0.0.1:7444", "--admin-listen/KEYWARD_ADMIN_LISTEN"),
+    adminListenExplicit: adminText !== undefined,
+    ...(challengeText === undefined
+      ? {}
+      : { challengeListen: hostPort(challengeText, "--challenge-listen/KEYWARD_CHALLENGE_LISTEN") }),
+    pccsUrl,
+    attester,
+    masterKeyFileExplicit: masterKeyFile !== undefined,
     dataDir,
     host: (m[1] ?? "").replace(/^\[|\]$/g, ""),
     port,
@@ -82,7 +133,7 @@ export function loadServiceConfig(
         ? { engine: "sqlite" }
         : { engine: "postgres", url, ...(schema === undefined ? {} : { schema }) },
     policyDir: flags.policyDir ?? env.KEYWARD_POLICY_DIR ?? join(dataDir, "policies"),
-    masterKeyFile: flags.masterKeyFile ?? env.KEYWARD_MASTER_KEY_FILE ?? join(dataDir, "master.key"),
+    masterKeyFile: masterKeyFile ?? join(dataDir, "master.key"),
     simulation: flags.simulation === true || env.KEYWARD_SIMULATION === "1",
     ...((flags.vaultAddr ?? env.KEYWARD_VAULT_ADDR) === undefined
       ? {}

@@ -12,8 +12,17 @@ import { fromHex, toHex } from "../bytes/hex.ts";
 import { KeywardError } from "../errors/keyward-error.ts";
 import { TCB_STATUSES, type TcbStatus, type VerifiedQuote, type WorkloadClaims } from "./claims.ts";
 
+/** A JSON value. */
+export type RecordValue =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly RecordValue[]
+  | { readonly [key: string]: RecordValue };
+
 /** JSON-safe form of {@link VerifiedQuote}. */
-export type ClaimsRecord = Readonly<Record<string, unknown>>;
+export type ClaimsRecord = { readonly [key: string]: RecordValue };
 
 // Byte fields and their lengths, by TEE; numbers and booleans are listed apart.
 const SGX_BYTES = {
@@ -47,11 +56,11 @@ const TDX_FLAGS = ["debug", "septVeDisable"] as const;
 /** The record of `v` (every claim, bytes as hex). */
 export function claimsRecord(v: VerifiedQuote): ClaimsRecord {
   const c = v.claims as unknown as Record<string, unknown>;
-  const claims: Record<string, unknown> = {};
+  const claims: Record<string, RecordValue> = {};
   for (const [k, value] of Object.entries(c)) {
     if (value instanceof Uint8Array) claims[k] = toHex(value);
     else if (k === "rtmr") claims[k] = (value as readonly Uint8Array[]).map(toHex);
-    else claims[k] = value;
+    else claims[k] = value as RecordValue;
   }
   return {
     tee: v.tee,

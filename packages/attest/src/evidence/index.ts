@@ -8,5 +8,5 @@ export type {
   WorkloadClaims,
 } from "./claims.ts";
 export { TCB_STATUSES } from "./claims.ts";
-export type { ClaimsRecord } from "./claims-record.ts";
+export type { ClaimsRecord, RecordValue } from "./claims-record.ts";
 export { claimsRecord, verifiedFromRecord } from "./claims-record.ts";

@@ -1,16 +1,14 @@
+import { ADMIN_FLAGS, openAdminTarget } from "../admin-target.ts";
 import { parseFlags, usageError } from "../args.ts";
-import { dataDir } from "../config.ts";
 import type { Command } from "../main.ts";
 import { EXIT, printJson } from "../output.ts";
 
-/** `keyward audit read [--from SEQ] [--limit N] [--data-dir DIR | --database-url URL]`: each entry as JSON. */
+/** `keyward audit read [--from SEQ] [--limit N] [--admin HOST:PORT | store flags]`: each entry as JSON. */
 export const command: Command = {
   summary: "print the service's audit log entries (names only; no secret values)",
   async run(args) {
     const { values, positionals } = parseFlags(args, {
-      "data-dir": { type: "string" },
-      "database-url": { type: "string" },
-      "db-schema": { type: "string" },
+      ...ADMIN_FLAGS,
       from: { type: "string" },
       limit: { type: "string" },
     });
@@ -18,17 +16,21 @@ export const command: Command = {
     const limit = Number(values.limit ?? "1000");
     if (positionals.length > 0 || !Number.isSafeInteger(from) || !Number.isSafeInteger(limit) || limit < 1)
       usageError("usage: keyward audit read [--from SEQ] [--limit N]");
-    const { loadServiceConfig, openStore } = await import("@keyward/server/service");
-    const config = loadServiceConfig(dataDir(values["data-dir"]), {
-      ...(values["database-url"] === undefined ? {} : { databaseUrl: values["database-url"] }),
-      ...(values["db-schema"] === undefined ? {} : { dbSchema: values["db-schema"] }),
-    });
-    const store = await openStore(config);
+    const target = await openAdminTarget(values);
     try {
-      for (const e of await store.readAudit(from, limit)) printJson(e);
+      // Pages of at most 10,000 (the Admin listener's bound) until `limit` entries are printed.
+      let next = from;
+      let left = limit;
+      while (left > 0) {
+        const page = await target.readAudit(next, Math.min(left, 10_000));
+        for (const e of page) printJson(e);
+        if (page.length === 0) break;
+        left -= page.length;
+        next = (page[page.length - 1]?.seq ?? next) + 1;
+      }
       return EXIT.ok;
     } finally {
-      await store.close();
+      await target.close();
     }
   },
 };

@@ -1,41 +1,23 @@
 import { parseFlags, usageError } from "../args.ts";
-import { dataDir } from "../config.ts";
 import type { Command } from "../main.ts";
 import { EXIT } from "../output.ts";
+import { SERVE_FLAGS, serviceConfigFrom } from "../service-flags.ts";
 
 /**
- * `keyward serve [--data-dir DIR] [--listen HOST:PORT] [--database-url postgres://…] [--db-schema S]
- *   [--policy-dir DIR] [--master-key-file F] --simulation` — runs until SIGINT/SIGTERM.
- * Environment equivalents: see packages/server/src/config.ts and docs/operations.md.
+ * `keyward serve [--simulation] [--data-dir DIR] [--listen HOST:PORT] [--database-url postgres://…]
+ *   [--db-schema S] [--policy-dir DIR] [--master-key-file F] [--vault-addr URL] [--ops-listen H:P]
+ *   [--admin-listen H:P] [--challenge-listen H:P] [--pccs-url URL] [--attester auto|gramine|configfs-tsm]`
+ * — runs until SIGINT/SIGTERM. Without --simulation it runs in hardware mode (Intel's root, and the
+ * service's own evidence and sealed master key from its attester). Environment equivalents:
+ * packages/server/src/config.ts and docs/operations.md.
  */
 export const command: Command = {
   summary: "run the secret-provisioning service (mutual RA-TLS gRPC) until stopped",
   async run(args) {
-    const { values, positionals } = parseFlags(args, {
-      "data-dir": { type: "string" },
-      listen: { type: "string" },
-      "database-url": { type: "string" },
-      "db-schema": { type: "string" },
-      "policy-dir": { type: "string" },
-      "master-key-file": { type: "string" },
-      simulation: { type: "boolean" },
-      "vault-addr": { type: "string" },
-      "ops-listen": { type: "string" },
-    });
-    if (positionals.length > 0)
-      usageError("usage: keyward serve [--listen HOST:PORT] [--database-url URL] --simulation");
-    const { loadServiceConfig, runService } = await import("@keyward/server/service");
-    const config = loadServiceConfig(dataDir(values["data-dir"]), {
-      ...(values.listen === undefined ? {} : { listen: values.listen }),
-      ...(values["database-url"] === undefined ? {} : { databaseUrl: values["database-url"] }),
-      ...(values["db-schema"] === undefined ? {} : { dbSchema: values["db-schema"] }),
-      ...(values["policy-dir"] === undefined ? {} : { policyDir: values["policy-dir"] }),
-      ...(values["master-key-file"] === undefined ? {} : { masterKeyFile: values["master-key-file"] }),
-      ...(values.simulation === true ? { simulation: true } : {}),
-      ...(values["vault-addr"] === undefined ? {} : { vaultAddr: values["vault-addr"] }),
-      ...(values["ops-listen"] === undefined ? {} : { opsListen: values["ops-listen"] }),
-    });
-    const running = await runService(config);
+    const { values, positionals } = parseFlags(args, SERVE_FLAGS);
+    if (positionals.length > 0) usageError("usage: keyward serve [--simulation] [--listen HOST:PORT] [...]");
+    const { runService } = await import("@keyward/server/service");
+    const running = await runService(await serviceConfigFrom(values));
     await new Promise<void>((resolve) => {
       process.once("SIGINT", () => resolve());
       process.once("SIGTERM", () => resolve());

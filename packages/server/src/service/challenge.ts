@@ -11,6 +11,7 @@ import type { Http2SecureServer } from "node:http2";
 import { appraiseAgainstSet, type Policy } from "@keyward/attest/appraisal";
 import { KeywardError } from "@keyward/attest/errors";
 import type { VerifiedQuote } from "@keyward/attest/evidence";
+import { claimsRecord } from "@keyward/attest/evidence";
 import { ChallengeService } from "@keyward/proto/keyward/v1";
 import { createRaTlsGrpcServer, type TlsCredential } from "@keyward/server/channels";
 import { gcmOpen, gcmSeal, secretAad } from "./envelope.ts";
@@ -54,11 +55,13 @@ export interface ChallengeServiceOptions {
   readonly store: Store;
   readonly masterKey: Uint8Array;
   readonly policies: () => readonly Policy[];
-  readonly verifyQuote: (quote: Uint8Array, at: Date) => VerifiedQuote;
+  readonly verifyQuote: (quote: Uint8Array, at: Date) => VerifiedQuote | Promise<VerifiedQuote>;
   readonly credential: TlsCredential;
   readonly now?: () => number;
   readonly nonceTtlMs?: number;
   readonly tokenTtlMs?: number;
+  /** Vault's address for `vault:` grants (read with the policy's app_token). */
+  readonly vaultAddr?: string;
 }
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -108,7 +111,7 @@ export async function startChallengeService(
         nonces.delete(key); // single use, whatever happens next
         if (exp === undefined || exp <= now())
           throw new KeywardError("ERR_SERVICE_CHALLENGE_INVALID", "unknown, used or expired nonce");
-        const verified = options.verifyQuote(req.quote, new Date(now()));
+        const verified = await options.verifyQuote(req.quote, new Date(now()));
         const expected = challengeReportData(req.nonce, req.ephemeralPublicKey);
         if (!timingSafeEqual(verified.claims.reportData.subarray(0, 32), expected))
           throw new KeywardError(
@@ -123,7 +126,7 @@ export async function startChallengeService(
             action: "challenge.attest",
             outcome: "denied",
             subject,
-            detail: { code: "ERR_SERVICE_DENIED" },
+            detail: { code: "ERR_SERVICE_DENIED", claims: claimsRecord(verified) },
           });
           throw new KeywardError("ERR_SERVICE_DENIED", "no policy accepts the evidence");
         }
@@ -135,6 +138,7 @@ export async function startChallengeService(
           outcome: "allowed",
           subject,
           policyId: accepted.id,
+          detail: { claims: claimsRecord(verified) },
         });
         return { token, expiresAtUnixMs: BigInt(expires), policyId: accepted.id };
       } catch (e) {
@@ -161,7 +165,10 @@ export async function startChallengeService(
         }
         const secrets = [];
         for (const name of names) {
-          const { value, version } = await resolveGrant(store, masterKey, t.policy.secrets[name] as string);
+          const { value, version } = await resolveGrant(store, masterKey, t.policy.secrets[name] as string, {
+            ...(options.vaultAddr === undefined ? {} : { addr: options.vaultAddr }),
+            ...(t.policy.appToken === undefined ? {} : { token: t.policy.appToken }),
+          });
           secrets.push({ name, version, ...ecdhEsSeal(t.epk, value, secretAad(name, version)) });
         }
         await store.appendAudit({

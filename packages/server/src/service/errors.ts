@@ -1,6 +1,6 @@
 /** The one mapping from Keyward error codes to Connect codes. */
 import { Code, ConnectError } from "@connectrpc/connect";
-import { isKeywardError } from "@keyward/attest/errors";
+import { type ErrorCode, isErrorCode, isKeywardError, KeywardError } from "@keyward/attest/errors";
 
 const BY_CODE: Readonly<Record<string, Code>> = {
   ERR_SERVICE_NOT_ATTESTED: Code.Unauthenticated,
@@ -9,6 +9,14 @@ const BY_CODE: Readonly<Record<string, Code>> = {
   ERR_SERVICE_SECRET_NOT_FOUND: Code.NotFound,
   ERR_SERVICE_REQUEST_INVALID: Code.InvalidArgument,
   ERR_SERVICE_SOURCE_UNSUPPORTED: Code.FailedPrecondition,
+  ERR_SERVICE_NOT_FOUND: Code.NotFound,
+  ERR_SERVICE_POLICY_CONFLICT: Code.AlreadyExists,
+  ERR_SERVICE_CONFIG: Code.FailedPrecondition,
+  ERR_POLICY_INVALID: Code.InvalidArgument,
+  ERR_INPUT_INVALID: Code.InvalidArgument,
+  ERR_ENCODING_INVALID: Code.InvalidArgument,
+  ERR_ADMIN_STEP_UP_REQUIRED: Code.PermissionDenied,
+  ERR_ADMIN_UNAUTHENTICATED: Code.Unauthenticated,
 };
 
 /** A Connect error carrying the Keyward code in its message (never a secret). */
@@ -22,4 +30,16 @@ export function toConnectError(e: unknown): ConnectError {
     return new ConnectError(`${e.code}: ${e.message}`, BY_CODE[e.code] ?? evidence ?? Code.Internal);
   }
   return new ConnectError("ERR_INTERNAL: internal error", Code.Internal);
+}
+
+/**
+ * The Keyward error a client received: the code the service put first in the message, or
+ * ERR_INTERNAL when the failure did not come from the service (e.g. a broken connection).
+ */
+export function fromConnectError(e: unknown): KeywardError {
+  if (isKeywardError(e)) return e;
+  const message = e instanceof ConnectError ? e.rawMessage : String((e as Error)?.message ?? e);
+  const m = /^(ERR_[A-Z0-9_]+): (.*)$/s.exec(message);
+  const code: ErrorCode = m !== null && isErrorCode(m[1] as string) ? (m[1] as ErrorCode) : "ERR_IO";
+  return new KeywardError(code, m?.[2] ?? `the service could not be reached: ${message}`, { cause: e });
 }

@@ -1,5 +1,22 @@
 export type { ConfigFlags, ServiceConfig } from "../config.ts";
-export { loadServiceConfig } from "../config.ts";
+export { INTEL_PCS_URL, loadServiceConfig } from "../config.ts";
+export type { AdminDeps, AdminOperations, AdminStepUp, ExplainSubject, Explanation } from "./admin.ts";
+export { adminOperations, adminRoutes, policyJson, startAdminService } from "./admin.ts";
+export type { AdminClient } from "./admin-client.ts";
+export { connectAdmin } from "./admin-client.ts";
+export type {
+  AdminClientCredentials,
+  AdminInitOptions,
+  AdminServerCredentials,
+} from "./admin-credentials.ts";
+export {
+  addAdminClient,
+  adminDir,
+  adminSubject,
+  initAdminCredentials,
+  loadAdminClientCredentials,
+  loadAdminServerCredentials,
+} from "./admin-credentials.ts";
 export type { AuditEntry, AuditEvent, ChainVerdict } from "./audit.ts";
 export { entryHash, GENESIS_HASH, verifyChain } from "./audit.ts";
 export type { ChallengeServiceOptions } from "./challenge.ts";
@@ -14,14 +31,15 @@ export {
   sealSecret,
   secretAad,
 } from "./envelope.ts";
-export { toConnectError } from "./errors.ts";
+export { fromConnectError, toConnectError } from "./errors.ts";
 export type { KeyAlgorithm } from "./kms.ts";
 export { createOrRotateKey, KEY_ALGORITHMS, kmsOperations, registerKms } from "./kms.ts";
+export { loadOrCreateSealedMasterKey } from "./master-key.ts";
 export { Metrics, startOpsServer } from "./metrics.ts";
-export type { PolicyWatcher } from "./policies.ts";
-export { loadPolicyDir, watchPolicyDir } from "./policies.ts";
+export type { PolicyEntry, PolicySet, PolicyWatcher } from "./policies.ts";
+export { createPolicySet, loadPolicyDir, loadPolicyEntries, watchPolicyDir } from "./policies.ts";
 export { rotateMasterKey } from "./rotation.ts";
-export type { RunningKeyward } from "./run.ts";
+export type { RunningKeyward, RunOptions } from "./run.ts";
 export { createLogger, openStore, REDACT_PATHS, runService } from "./run.ts";
 export type { KeywardServiceOptions, RunningService, ServiceLogger } from "./service.ts";
 export { resolveGrant, startKeywardService, subjectOf } from "./service.ts";
@@ -30,6 +48,9 @@ export { checkSecretName, MIGRATIONS, openSqliteStore } from "./store.ts";
 export type { PostgresStoreOptions } from "./store-postgres.ts";
 export { openPostgresStore } from "./store-postgres.ts";
 export {
+  collateralProviderFor,
+  hardwareQuoteTrust,
+  hardwareTrust,
   SIM_SERVICE_MEASUREMENT,
   simulatedServiceCredential,
   simulationQuoteTrust,

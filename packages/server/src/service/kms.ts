@@ -20,6 +20,7 @@ import {
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { appraiseAgainstSet, type KeyOperation, type Policy } from "@keyward/attest/appraisal";
 import { KeywardError } from "@keyward/attest/errors";
+import { claimsRecord } from "@keyward/attest/evidence";
 import { KeyManagementService } from "@keyward/proto/keyward/v1";
 import { peerIdentityKey } from "@keyward/server/channels";
 import { gcmOpen, gcmSeal } from "./envelope.ts";
@@ -206,7 +207,7 @@ export function registerKms(
           action: `kms.${op}`,
           outcome: "denied",
           subject,
-          detail: { keyId },
+          detail: { keyId, claims: claimsRecord(peer.verified) },
         });
         throw new KeywardError("ERR_SERVICE_DENIED", `operation ${op} on this key is not granted`);
       }
@@ -216,7 +217,7 @@ export function registerKms(
         outcome: "allowed",
         subject,
         policyId: accepted.id,
-        detail: { keyId },
+        detail: { keyId, claims: claimsRecord(peer.verified) },
       });
       return r;
     } catch (e) {

@@ -7,14 +7,27 @@
  */
 import { existsSync, readdirSync, readFileSync, watch } from "node:fs";
 import { join } from "node:path";
-import { type Policy, policySetFromObject } from "@keyward/attest/appraisal";
+import { type Policy, policyFromObject, policySetFromObject } from "@keyward/attest/appraisal";
 import { KeywardError } from "@keyward/attest/errors";
 import { parse as parseYaml } from "yaml";
+import type { Store } from "./store.ts";
+
+/** A policy in force and where it came from: `file:<name>` or `store` (with its version). */
+export interface PolicyEntry {
+  readonly policy: Policy;
+  readonly source: string;
+  readonly version: number;
+}
 
 /** Reads every policy file of `dir` in name order; throws naming the file and the problem. */
 export function loadPolicyDir(dir: string): Policy[] {
+  return loadPolicyEntries(dir).map((e) => e.policy);
+}
+
+/** {@link loadPolicyDir} with each policy's file. */
+export function loadPolicyEntries(dir: string): PolicyEntry[] {
   if (!existsSync(dir)) return [];
-  const out: Policy[] = [];
+  const out: PolicyEntry[] = [];
   const ids = new Map<string, string>();
   for (const name of readdirSync(dir).sort()) {
     if (!/\.(json|ya?ml)$/.test(name)) continue;
@@ -38,7 +51,7 @@ export function loadPolicyDir(dir: string): Policy[] {
           `${name}: policy id "${p.id}" already defined in ${seen}`,
         );
       ids.set(p.id, name);
-      out.push(p);
+      out.push({ policy: p, source: `file:${name}`, version: 0 });
     }
   }
   return out;
@@ -46,6 +59,7 @@ export function loadPolicyDir(dir: string): Policy[] {
 
 export interface PolicyWatcher {
   current(): readonly Policy[];
+  entries(): readonly PolicyEntry[];
   /** Re-reads now (the watcher calls this on changes). */
   reload(): void;
   close(): void;
@@ -56,11 +70,13 @@ export function watchPolicyDir(
   dir: string,
   handlers: { onReload?: (policies: readonly Policy[]) => void; onError?: (e: unknown) => void } = {},
 ): PolicyWatcher {
-  let policies: readonly Policy[] = loadPolicyDir(dir);
+  let entries: readonly PolicyEntry[] = loadPolicyEntries(dir);
+  let policies: readonly Policy[] = entries.map((e) => e.policy);
   let timer: NodeJS.Timeout | undefined;
   const reload = () => {
     try {
-      policies = loadPolicyDir(dir);
+      entries = loadPolicyEntries(dir);
+      policies = entries.map((e) => e.policy);
       handlers.onReload?.(policies);
     } catch (e) {
       handlers.onError?.(e);
@@ -74,10 +90,86 @@ export function watchPolicyDir(
     : undefined;
   return {
     current: () => policies,
+    entries: () => entries,
     reload,
     close() {
       clearTimeout(timer);
       watcher?.close();
+    },
+  };
+}
+
+/** The policies in force: the directory's files first, then those put through the Admin service. */
+export interface PolicySet {
+  current(): readonly Policy[];
+  entries(): readonly PolicyEntry[];
+  /** Re-reads stored policies now (after a local change; replicas also poll). */
+  refresh(): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Combines `files` with the store's policies, re-read every `pollMs` so that replicas sharing a
+ * database converge within that time. A stored policy whose id a file also defines is ignored
+ * (files are the operator's; `onError` hears about it).
+ */
+export async function createPolicySet(
+  files: Pick<PolicyWatcher, "entries" | "close">,
+  store: Pick<Store, "listPolicies">,
+  options: { pollMs?: number; onError?: (e: unknown) => void } = {},
+): Promise<PolicySet> {
+  let stored: readonly PolicyEntry[] = [];
+  let combined: { entries: readonly PolicyEntry[]; policies: readonly Policy[] } = {
+    entries: [],
+    policies: [],
+  };
+  let lastFiles: readonly PolicyEntry[] | undefined;
+  const combine = () => {
+    const fileEntries = files.entries();
+    const ids = new Set(fileEntries.map((e) => e.policy.id));
+    const shadowed = stored.filter((e) => ids.has(e.policy.id));
+    for (const e of shadowed)
+      options.onError?.(
+        new KeywardError(
+          "ERR_SERVICE_POLICY_CONFLICT",
+          `stored policy "${e.policy.id}" is ignored: a policy file defines the same id`,
+        ),
+      );
+    const entries = [...fileEntries, ...stored.filter((e) => !ids.has(e.policy.id))];
+    combined = { entries, policies: entries.map((e) => e.policy) };
+    lastFiles = fileEntries;
+  };
+  const refresh = async () => {
+    const rows = await store.listPolicies();
+    const next: PolicyEntry[] = [];
+    for (const r of rows) {
+      try {
+        next.push({
+          policy: policyFromObject(JSON.parse(r.document), `store:${r.id}`),
+          source: "store",
+          version: r.version,
+        });
+      } catch (e) {
+        options.onError?.(e); // validated when put; only a hand-edited row lands here
+      }
+    }
+    stored = next;
+    combine();
+  };
+  await refresh();
+  const timer = setInterval(() => refresh().catch((e) => options.onError?.(e)), options.pollMs ?? 2000);
+  timer.unref();
+  const fresh = () => {
+    if (files.entries() !== lastFiles) combine();
+    return combined;
+  };
+  return {
+    current: () => fresh().policies,
+    entries: () => fresh().entries,
+    refresh,
+    close() {
+      clearInterval(timer);
+      files.close();
     },
   };
 }

@@ -10,6 +10,7 @@ import type { Http2SecureServer } from "node:http2";
 import type { HandlerContext } from "@connectrpc/connect";
 import { appraiseAgainstSet, type Policy } from "@keyward/attest/appraisal";
 import { KeywardError } from "@keyward/attest/errors";
+import { claimsRecord } from "@keyward/attest/evidence";
 import type { RaTlsVerdict } from "@keyward/attest/ratls";
 import { SecretProvisioningService } from "@keyward/proto/keyward/v1";
 import {
@@ -133,6 +134,8 @@ export async function startKeywardService(
       if (req.names.length > MAX_NAMES || req.names.some((n) => n.length > 256))
         throw new KeywardError("ERR_SERVICE_REQUEST_INVALID", "too many or too long secret names");
       const { accepted, appraisals } = appraiseAgainstSet(peer.verified, options.policies());
+      // The claims go into the audit entry, so that `Explain` can replay this decision later.
+      const claims = claimsRecord(peer.verified);
       if (accepted === undefined) {
         await audit({
           action: "secrets.get",
@@ -141,6 +144,7 @@ export async function startKeywardService(
           detail: {
             code: "ERR_SERVICE_DENIED",
             policies: appraisals.map((a) => `${a.policyId}:${a.failed.map((f) => f.rule).join("+")}`),
+            claims,
           },
         });
         logger?.warn({ subject, event: "secrets.denied" }, "no policy accepts the caller");
@@ -154,7 +158,7 @@ export async function startKeywardService(
           outcome: "denied",
           subject,
           policyId: accepted.id,
-          detail: { code: "ERR_SERVICE_DENIED", names: ungranted },
+          detail: { code: "ERR_SERVICE_DENIED", names: ungranted, claims },
         });
         throw new KeywardError("ERR_SERVICE_DENIED", `policy ${accepted.id} grants no such secret`);
       }
@@ -172,7 +176,7 @@ export async function startKeywardService(
         outcome: "allowed",
         subject,
         policyId: accepted.id,
-        detail: { names },
+        detail: { names, claims },
       });
       logger?.info({ subject, policy: accepted.id, names, event: "secrets.released" }, "secrets released");
       return { policyId: accepted.id, secrets };

@@ -7,11 +7,17 @@
 import { createHash } from "node:crypto";
 import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
 import type { VerifiedQuote } from "@keyward/attest/evidence";
-import { verifyRaTlsCertificate } from "@keyward/attest/ratls";
-import { parsePemCertificates } from "@keyward/attest/x509";
+import { extractRaTlsEvidence, verifyRaTlsCertificate } from "@keyward/attest/ratls";
+import { parseCertificate, parsePemCertificates } from "@keyward/attest/x509";
 import { issueRaTlsCertificate, type RaTlsCredential } from "@keyward/platform/ratls";
 import { type SimPlatform, simulatedPlatformAttester } from "@keyward/platform/sim";
 import type { VerifyCertificate } from "@keyward/server/channels";
+import {
+  type CollateralProvider,
+  collateralRequestFor,
+  createCollateralProvider,
+} from "../collateral/index.ts";
+import { INTEL_PCS_URL } from "../config.ts";
 
 /** The MRENCLAVE the service reports when it runs as a simulated enclave: SHA-256("keyward-service"). */
 export const SIM_SERVICE_MEASUREMENT = new Uint8Array(
@@ -46,4 +52,39 @@ export function simulationQuoteTrust(platform: SimPlatform): (quote: Uint8Array,
   const verifier = createDcapVerifier({ anchors: [{ certificate: root, platform: "simulated" }] });
   const collateral = parseCollateralJson(platform.collateralJson("sgx"));
   return (quote, at) => verifier.verify(quote, collateral, at);
+}
+
+/**
+ * Hardware mode: callers' evidence verified against Intel's root (pinned in the code), with
+ * collateral fetched for each quote's FMSPC from a PCS or PCCS (cached until its nextUpdate).
+ */
+export function hardwareTrust(
+  provider: CollateralProvider,
+  verifier = createDcapVerifier(),
+): VerifyCertificate {
+  return async (der, at) => {
+    const cert = parseCertificate(der);
+    const { quote } = extractRaTlsEvidence(cert);
+    const collateral = await provider.get(collateralRequestFor(quote));
+    return verifyRaTlsCertificate(cert, { verifier, collateral, at });
+  };
+}
+
+/** Hardware mode for bare quotes (the challenge–response path and Explain). */
+export function hardwareQuoteTrust(
+  provider: CollateralProvider,
+  verifier = createDcapVerifier(),
+): (quote: Uint8Array, at: Date) => Promise<VerifiedQuote> {
+  return async (quote, at) => verifier.verify(quote, await provider.get(collateralRequestFor(quote)), at);
+}
+
+/** The collateral provider for a PCS or PCCS base URL (Intel's PCS serves its root CA CRL elsewhere). */
+export function collateralProviderFor(pccsUrl: string, fetchImpl?: typeof fetch): CollateralProvider {
+  return createCollateralProvider({
+    baseUrl: pccsUrl,
+    ...(pccsUrl.replace(/\/+$/, "") === INTEL_PCS_URL
+      ? { rootCaCrlUrl: "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der" }
+      : {}),
+    ...(fetchImpl === undefined ? {} : { fetch: fetchImpl }),
+  });
 }

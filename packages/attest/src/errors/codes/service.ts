@@ -13,4 +13,10 @@ export const serviceCodes = {
   ERR_SERVICE_CHALLENGE_INVALID:
     "A challenge nonce or token is unknown, already used or expired, or the report data does not bind them.",
   ERR_SERVICE_REQUEST_INVALID: "The request is malformed or too large.",
+  ERR_SERVICE_POLICY_CONFLICT:
+    "A stored policy has the id of a policy file (files win; put it under another id or edit the file).",
+  ERR_SERVICE_NOT_FOUND: "The named policy, audit entry or key does not exist.",
+  ERR_ADMIN_STEP_UP_REQUIRED:
+    "An administrative change needs a second factor that was missing or not accepted.",
+  ERR_ADMIN_UNAUTHENTICATED: "The Admin listener accepts only client certificates issued by its admin CA.",
 } as const;

@@ -1,0 +1,198 @@
+/**
+ * Where an `keyward admin …` command acts: a running service's Admin listener (`--admin HOST:PORT`
+ * or KEYWARD_ADMIN_ADDR, over mutual TLS with the operator's certificate from `keyward admin init`),
+ * or, without it, the store named by the service flags directly (a stopped service, or bootstrap).
+ * Both offer the same operations, so each command is written once.
+ *
+ * @module
+ */
+import type { Appraisal } from "@keyward/attest/appraisal";
+import type { AuditEntry, ChainVerdict, ExplainSubject } from "@keyward/server/service";
+import { usageError } from "./args.ts";
+import { dataDir } from "./config.ts";
+import { STORE_FLAGS, serviceConfigFrom } from "./service-flags.ts";
+
+/** Flags of every admin command. */
+export const ADMIN_FLAGS = {
+  ...STORE_FLAGS,
+  admin: { type: "string" },
+  "admin-client": { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+export interface PolicyListing {
+  readonly id: string;
+  readonly source: string;
+  readonly version: number;
+  readonly document: string;
+}
+
+export interface ExplainResult {
+  readonly claims: unknown;
+  readonly appraisals: readonly Pick<Appraisal, "policyId" | "accepted" | "results">[];
+  readonly acceptedPolicyId?: string;
+}
+
+/** The operations, wherever they run. */
+export interface AdminTarget {
+  readonly where: string;
+  putSecret(name: string, value: Uint8Array): Promise<{ version: number }>;
+  deleteSecret(name: string): Promise<{ existed: boolean }>;
+  listSecrets(): Promise<readonly { name: string; version: number }[]>;
+  createKey(keyId: string, algorithm: string): Promise<{ version: number }>;
+  putPolicy(document: string, format: string): Promise<{ id: string; version: number }>;
+  deletePolicy(id: string): Promise<{ existed: boolean }>;
+  listPolicies(): Promise<readonly PolicyListing[]>;
+  explain(subject: ExplainSubject, policyId: string): Promise<ExplainResult>;
+  readAudit(fromSeq: number, limit: number): Promise<readonly AuditEntry[]>;
+  verifyAudit(): Promise<ChainVerdict>;
+  close(): Promise<void>;
+}
+
+type Values = Partial<Record<keyof typeof ADMIN_FLAGS, string | boolean | undefined>>;
+
+/** The target the flags name. */
+export async function openAdminTarget(values: Values): Promise<AdminTarget> {
+  const address = (values.admin as string | undefined) ?? process.env.KEYWARD_ADMIN_ADDR;
+  return address === undefined ? local(values) : remote(values, address);
+}
+
+async function remote(values: Values, address: string): Promise<AdminTarget> {
+  const m = /^(.*):(\d{1,5})$/.exec(address);
+  if (m === null) usageError(`--admin/KEYWARD_ADMIN_ADDR must be HOST:PORT, got "${address}"`);
+  const { connectAdmin, fromConnectError, loadAdminClientCredentials } = await import(
+    "@keyward/server/service"
+  );
+  const credentials = loadAdminClientCredentials(
+    dataDir(values["data-dir"] as string | undefined),
+    (values["admin-client"] as string | undefined) ?? "admin",
+  );
+  const c = connectAdmin(credentials, { host: (m[1] ?? "").replace(/^\[|\]$/g, ""), port: Number(m[2]) });
+  // Failures carry the service's Keyward code back, so exit codes match the local form.
+  const call = async <T>(f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      throw fromConnectError(e);
+    }
+  };
+  return {
+    where: `admin listener ${address}`,
+    putSecret: (name, value) => call(() => c.putSecret({ name, value })),
+    deleteSecret: (name) => call(() => c.deleteSecret({ name })),
+    listSecrets: () => call(async () => (await c.listSecrets({})).secrets),
+    createKey: (keyId, algorithm) => call(() => c.createKey({ keyId, algorithm })),
+    putPolicy: (document, format) => call(() => c.putPolicy({ document, format })),
+    deletePolicy: (id) => call(() => c.deletePolicy({ id })),
+    listPolicies: () => call(async () => (await c.listPolicies({})).policies),
+    explain: (subject, policyId) =>
+      call(async () => {
+        const r = await c.explain({
+          subject:
+            "auditSeq" in subject
+              ? { case: "auditSeq", value: BigInt(subject.auditSeq) }
+              : { case: "evidence", value: subject.evidence },
+          policyId,
+        });
+        return {
+          claims: JSON.parse(r.claimsJson),
+          appraisals: r.appraisals.map((a) => ({
+            policyId: a.policyId,
+            accepted: a.accepted,
+            results: a.rules.map(({ rule, passed, expected, actual }) => ({
+              rule,
+              passed,
+              expected,
+              actual,
+            })),
+          })),
+          ...(r.acceptedPolicyId === "" ? {} : { acceptedPolicyId: r.acceptedPolicyId }),
+        };
+      }),
+    readAudit: (fromSeq, limit) =>
+      call(async () =>
+        (await c.readAudit({ fromSeq: BigInt(fromSeq), limit })).entries.map((e) => ({
+          seq: Number(e.seq),
+          at: e.at,
+          action: e.action,
+          outcome: e.outcome as AuditEntry["outcome"],
+          subject: e.subject,
+          ...(e.policyId === "" ? {} : { policyId: e.policyId }),
+          ...(e.detailJson === "" ? {} : { detail: JSON.parse(e.detailJson) }),
+          prevHash: e.prevHash,
+          hash: e.hash,
+        })),
+      ),
+    verifyAudit: () =>
+      call(async () => {
+        const v = await c.verifyAudit({});
+        return {
+          ok: v.ok,
+          entries: Number(v.entries),
+          head: v.head,
+          ...(v.ok ? {} : { brokenAt: Number(v.brokenAt), problem: v.problem }),
+        };
+      }),
+    close: async () => undefined,
+  };
+}
+
+async function local(values: Values): Promise<AdminTarget> {
+  const service = await import("@keyward/server/service");
+  const config = await serviceConfigFrom(values);
+  const store = await service.openStore(config);
+  const masterKey = service.loadOrCreateKeyFile(config.masterKeyFile);
+  const entries = service.loadPolicyEntries(config.policyDir);
+  const policies = await service.createPolicySet({ entries: () => entries, close: () => undefined }, store);
+  const trust = await localTrust(config);
+  const ops = service.adminOperations({ store, masterKey, policies, ...trust });
+  const subject = "admin:local-cli";
+  return {
+    where: `local store (${store.engine})`,
+    putSecret: (name, value) => ops.putSecret(subject, name, value),
+    deleteSecret: (name) => ops.deleteSecret(subject, name),
+    listSecrets: () => ops.listSecrets(),
+    createKey: (keyId, algorithm) => ops.createKey(subject, keyId, algorithm),
+    putPolicy: (document, format) => ops.putPolicy(subject, document, format),
+    deletePolicy: (id) => ops.deletePolicy(subject, id),
+    listPolicies: async () => ops.listPolicies(),
+    explain: (s, policyId) => ops.explain(s, policyId),
+    readAudit: (fromSeq, limit) => ops.readAudit(fromSeq, limit),
+    verifyAudit: () => ops.verifyAudit(),
+    async close() {
+      policies.close();
+      masterKey.fill(0);
+      await store.close();
+    },
+  };
+}
+
+// Explain with evidence verifies it as the service would: the simulated root with --simulation,
+// else Intel's root with collateral from --pccs-url (Intel PCS by default).
+async function localTrust(config: import("@keyward/server/service").ServiceConfig) {
+  const service = await import("@keyward/server/service");
+  if (config.simulation) {
+    const { loadSimPlatform } = await import("@keyward/platform/sim");
+    const { join } = await import("node:path");
+    const platform = loadSimPlatform(join(config.dataDir, "sim"));
+    return {
+      verifyCertificate: service.simulationTrust(platform),
+      verifyQuote: service.simulationQuoteTrust(platform),
+    };
+  }
+  const provider = service.collateralProviderFor(config.pccsUrl);
+  return {
+    verifyCertificate: service.hardwareTrust(provider),
+    verifyQuote: service.hardwareQuoteTrust(provider),
+  };
+}
+
+/** Every audit entry, read in pages (the Admin listener returns at most 10,000 per call). */
+export async function readAllAudit(target: AdminTarget): Promise<AuditEntry[]> {
+  const out: AuditEntry[] = [];
+  for (;;) {
+    const page = await target.readAudit(out.length + 1, 10_000);
+    out.push(...page);
+    if (page.length < 10_000) return out;
+  }
+}

@@ -1,0 +1,350 @@
+/**
+ * Administration: secrets, keys, policies, explanations and the audit log. `adminOperations` is
+ * the logic, used by the Admin gRPC service (its own mutual-TLS listener, below) and by the CLI
+ * when it works on a local store. Every change is audited in the transaction that makes it.
+ *
+ * Second factor: mutating calls first await `stepUp` with the action, the operator and the
+ * request headers. The default accepts (the admin client certificate is the only factor); a
+ * deployment plugs a check here (the OTP step-up issue does) that throws
+ * ERR_ADMIN_STEP_UP_REQUIRED to refuse.
+ *
+ * @module
+ */
+import type { Http2SecureServer } from "node:http2";
+import { createSecureServer } from "node:http2";
+import type { TLSSocket } from "node:tls";
+import { createContextKey, createContextValues, type HandlerContext } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { type Appraisal, appraise, policyFromObject } from "@keyward/attest/appraisal";
+import { KeywardError } from "@keyward/attest/errors";
+import {
+  type ClaimsRecord,
+  claimsRecord,
+  type VerifiedQuote,
+  verifiedFromRecord,
+} from "@keyward/attest/evidence";
+import { AdminService } from "@keyward/proto/keyward/v1";
+import type { VerifyCertificate } from "@keyward/server/channels";
+import { parse as parseYaml } from "yaml";
+import { type AdminServerCredentials, adminSubject } from "./admin-credentials.ts";
+import { type AuditEntry, type ChainVerdict, verifyChain } from "./audit.ts";
+import { sealSecret } from "./envelope.ts";
+import { toConnectError } from "./errors.ts";
+import { createOrRotateKey, KEY_ALGORITHMS, type KeyAlgorithm } from "./kms.ts";
+import { type Listening, listenOn } from "./listening.ts";
+import type { PolicySet } from "./policies.ts";
+import { checkSecretName, type Store } from "./store.ts";
+
+/** The second-factor seam: resolves to allow, throws (ERR_ADMIN_STEP_UP_REQUIRED) to refuse. */
+export type AdminStepUp = (call: {
+  readonly action: string;
+  readonly subject: string;
+  readonly headers: Headers;
+}) => Promise<void>;
+
+export interface AdminDeps {
+  readonly store: Store;
+  readonly masterKey: Uint8Array;
+  readonly policies: PolicySet;
+  /** Verifies an RA-TLS certificate's evidence (Explain with evidence). */
+  readonly verifyCertificate?: VerifyCertificate;
+  /** Verifies a bare DCAP quote (Explain with evidence). */
+  readonly verifyQuote?: (quote: Uint8Array, at: Date) => VerifiedQuote | Promise<VerifiedQuote>;
+  readonly now?: () => Date;
+}
+
+/** What Explain reports. */
+export interface Explanation {
+  readonly claims: ClaimsRecord;
+  readonly appraisals: readonly Appraisal[];
+  /** The policy the service would pick: the first in force that accepts. */
+  readonly acceptedPolicyId?: string;
+}
+
+export type ExplainSubject = { readonly auditSeq: number } | { readonly evidence: Uint8Array };
+
+const MAX_VALUE = 1 << 20;
+const MAX_POLICY = 1 << 16;
+
+/** The administrative operations on a store and policy set. `subject` names the operator. */
+export function adminOperations(deps: AdminDeps) {
+  const { store, masterKey, policies } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  function claimsOf(subject: ExplainSubject): Promise<VerifiedQuote> | VerifiedQuote {
+    if ("auditSeq" in subject) return replayed(subject.auditSeq);
+    const bytes = subject.evidence;
+    if (bytes.byteLength === 0 || bytes.byteLength > MAX_VALUE)
+      throw new KeywardError("ERR_SERVICE_REQUEST_INVALID", "evidence is empty or larger than 1 MiB");
+    const text = Buffer.from(bytes.subarray(0, 32)).toString("latin1");
+    if (text.startsWith("-----BEGIN CERTIFICATE-----") || bytes[0] === 0x30) {
+      if (deps.verifyCertificate === undefined)
+        throw new KeywardError("ERR_SERVICE_CONFIG", "this service cannot verify RA-TLS certificates");
+      const der = text.startsWith("-----BEGIN")
+        ? new Uint8Array(
+            Buffer.from(
+              Buffer.from(bytes)
+                .toString("latin1")
+                .replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ""),
+              "base64",
+            ),
+          )
+        : bytes;
+      return Promise.resolve(deps.verifyCertificate(der, now())).then((v) => v.verified);
+    }
+    if (deps.verifyQuote === undefined)
+      throw new KeywardError("ERR_SERVICE_CONFIG", "this service cannot verify quotes");
+    return deps.verifyQuote(bytes, now());
+  }
+
+  async function replayed(seq: number): Promise<VerifiedQuote> {
+    const [entry] = await store.readAudit(seq, 1);
+    if (entry === undefined || entry.seq !== seq)
+      throw new KeywardError("ERR_SERVICE_NOT_FOUND", `no audit entry ${seq}`);
+    const claims = entry.detail?.claims;
+    if (claims === undefined)
+      throw new KeywardError(
+        "ERR_SERVICE_REQUEST_INVALID",
+        `audit entry ${seq} (${entry.action}) records no attestation decision`,
+      );
+    return verifiedFromRecord(claims);
+  }
+
+  return {
+    async putSecret(subject: string, name: string, value: Uint8Array): Promise<{ version: number }> {
+      checkSecretName(name);
+      if (value.byteLength > MAX_VALUE)
+        throw new KeywardError("ERR_SERVICE_REQUEST_INVALID", "a secret value is at most 1 MiB");
+      const s = await store.putSecret(name, (v) => sealSecret(masterKey, name, v, value), {
+        action: "secret.put",
+        outcome: "ok",
+        subject,
+      });
+      return { version: s.version };
+    },
+
+    async deleteSecret(subject: string, name: string): Promise<{ existed: boolean }> {
+      checkSecretName(name);
+      return { existed: await store.deleteSecret(name, { action: "secret.delete", outcome: "ok", subject }) };
+    },
+
+    async listSecrets(): Promise<{ name: string; version: number }[]> {
+      const newest = new Map<string, number>();
+      for (const s of await store.listSecretVersions()) {
+        if ((await store.getSecret(s.name)) === undefined) continue; // deleted
+        newest.set(s.name, Math.max(newest.get(s.name) ?? 0, s.version));
+      }
+      return [...newest].map(([name, version]) => ({ name, version }));
+    },
+
+    async createKey(subject: string, keyId: string, algorithm: string): Promise<{ version: number }> {
+      if (!(KEY_ALGORITHMS as readonly string[]).includes(algorithm))
+        throw new KeywardError(
+          "ERR_SERVICE_REQUEST_INVALID",
+          `algorithm must be one of ${KEY_ALGORITHMS.join(", ")}`,
+        );
+      const k = await createOrRotateKey(store, masterKey, keyId, algorithm as KeyAlgorithm, subject);
+      return { version: k.version };
+    },
+
+    async putPolicy(
+      subject: string,
+      document: string,
+      format = "",
+    ): Promise<{ id: string; version: number }> {
+      if (document.length > MAX_POLICY)
+        throw new KeywardError("ERR_SERVICE_REQUEST_INVALID", "a policy document is at most 64 KiB");
+      const yaml = format === "yaml" || (format === "" && !/^\s*\{/.test(document));
+      if (format !== "" && format !== "json" && format !== "yaml")
+        throw new KeywardError("ERR_SERVICE_REQUEST_INVALID", 'format is "json", "yaml" or empty');
+      let value: unknown;
+      try {
+        value = yaml ? parseYaml(document) : JSON.parse(document);
+      } catch (cause) {
+        throw new KeywardError("ERR_POLICY_INVALID", `request: not valid ${yaml ? "YAML" : "JSON"}`, {
+          cause,
+        });
+      }
+      const policy = policyFromObject(value, "request"); // names every problem with its path
+      const file = policies.entries().find((e) => e.policy.id === policy.id && e.source !== "store");
+      if (file !== undefined)
+        throw new KeywardError(
+          "ERR_SERVICE_POLICY_CONFLICT",
+          `policy "${policy.id}" is defined by ${file.source}; edit that file or use another id`,
+        );
+      const stored = await store.putPolicy(policy.id, JSON.stringify(value), {
+        action: "policy.put",
+        outcome: "ok",
+        subject,
+      });
+      await policies.refresh();
+      return { id: stored.id, version: stored.version };
+    },
+
+    async deletePolicy(subject: string, id: string): Promise<{ existed: boolean }> {
+      const existed = await store.deletePolicy(id, { action: "policy.delete", outcome: "ok", subject });
+      await policies.refresh();
+      return { existed };
+    },
+
+    listPolicies(): { id: string; source: string; version: number; document: string }[] {
+      return policies.entries().map((e) => ({
+        id: e.policy.id,
+        source: e.source,
+        version: e.version,
+        document: policyJson(e.policy),
+      }));
+    },
+
+    async explain(subject: ExplainSubject, policyId = ""): Promise<Explanation> {
+      const verified = await claimsOf(subject);
+      const inForce = policies.current();
+      const chosen = policyId === "" ? inForce : inForce.filter((p) => p.id === policyId);
+      if (chosen.length === 0)
+        throw new KeywardError("ERR_SERVICE_NOT_FOUND", `no policy "${policyId}" is in force`);
+      const appraisals = chosen.map((p) => appraise(verified, p));
+      const accepted = appraisals.find((a) => a.accepted);
+      return {
+        claims: claimsRecord(verified),
+        appraisals,
+        ...(accepted === undefined ? {} : { acceptedPolicyId: accepted.policyId }),
+      };
+    },
+
+    readAudit(fromSeq = 1, limit = 1000): Promise<readonly AuditEntry[]> {
+      return store.readAudit(Math.max(1, fromSeq), Math.min(Math.max(1, limit), 10_000));
+    },
+
+    async verifyAudit(): Promise<ChainVerdict> {
+      return verifyChain(await store.readAudit());
+    },
+  };
+}
+
+export type AdminOperations = ReturnType<typeof adminOperations>;
+
+/** A policy as JSON for listing: bytes in hex, and the app token never shown. */
+export function policyJson(p: object): string {
+  return JSON.stringify(p, (k, v) =>
+    v instanceof Uint8Array ? Buffer.from(v).toString("hex") : k === "appToken" ? "[redacted]" : v,
+  );
+}
+
+const operatorKey = createContextKey<string | undefined>(undefined, { description: "admin operator" });
+
+/** Registers AdminService; handlers see the operator from its verified client certificate. */
+export function adminRoutes(ops: AdminOperations, stepUp: AdminStepUp = async () => undefined) {
+  const operator = (ctx: HandlerContext): string => {
+    const s = ctx.values.get(operatorKey);
+    if (s === undefined)
+      throw new KeywardError("ERR_ADMIN_UNAUTHENTICATED", "no verified admin client certificate");
+    return s;
+  };
+  // Every handler maps its failure to a Connect error carrying the Keyward code.
+  const guard =
+    <Req, Res>(action: string | undefined, f: (req: Req, subject: string) => Promise<Res> | Res) =>
+    async (req: Req, ctx: HandlerContext): Promise<Res> => {
+      try {
+        const subject = operator(ctx);
+        if (action !== undefined) await stepUp({ action, subject, headers: ctx.requestHeader });
+        return await f(req, subject);
+      } catch (e) {
+        throw toConnectError(e);
+      }
+    };
+  return (router: import("@connectrpc/connect").ConnectRouter) =>
+    router.service(AdminService, {
+      putSecret: guard("secret.put", (r, s) => ops.putSecret(s, r.name, r.value)),
+      deleteSecret: guard("secret.delete", (r, s) => ops.deleteSecret(s, r.name)),
+      listSecrets: guard(undefined, async () => ({ secrets: await ops.listSecrets() })),
+      createKey: guard("key.create", (r, s) => ops.createKey(s, r.keyId, r.algorithm)),
+      putPolicy: guard("policy.put", (r, s) => ops.putPolicy(s, r.document, r.format)),
+      deletePolicy: guard("policy.delete", (r, s) => ops.deletePolicy(s, r.id)),
+      listPolicies: guard(undefined, () => ({ policies: ops.listPolicies() })),
+      explain: guard(undefined, async (r) => {
+        const subject =
+          r.subject.case === "auditSeq"
+            ? { auditSeq: Number(r.subject.value) }
+            : r.subject.case === "evidence"
+              ? { evidence: r.subject.value }
+              : undefined;
+        if (subject === undefined)
+          throw new KeywardError("ERR_SERVICE_REQUEST_INVALID", "give audit_seq or evidence");
+        const x = await ops.explain(subject, r.policyId);
+        return {
+          claimsJson: JSON.stringify(x.claims),
+          acceptedPolicyId: x.acceptedPolicyId ?? "",
+          appraisals: x.appraisals.map((a) => ({
+            policyId: a.policyId,
+            accepted: a.accepted,
+            rules: a.results.map((r) => ({ ...r })),
+          })),
+        };
+      }),
+      readAudit: guard(undefined, async (r) => ({
+        entries: (await ops.readAudit(Number(r.fromSeq), r.limit === 0 ? 1000 : r.limit)).map((e) => ({
+          seq: BigInt(e.seq),
+          at: e.at,
+          action: e.action,
+          outcome: e.outcome,
+          subject: e.subject,
+          policyId: e.policyId ?? "",
+          detailJson: e.detail === undefined ? "" : JSON.stringify(e.detail),
+          prevHash: e.prevHash,
+          hash: e.hash,
+        })),
+      })),
+      verifyAudit: guard(undefined, async () => {
+        const v = await ops.verifyAudit();
+        return {
+          ok: v.ok,
+          entries: BigInt(v.entries),
+          head: v.head,
+          brokenAt: BigInt(v.brokenAt ?? 0),
+          problem: v.problem ?? "",
+        };
+      }),
+    });
+}
+
+/**
+ * Starts the Admin listener: TLS 1.3, client certificates required and verified against the admin
+ * CA only (no system roots), before any request reaches a handler.
+ */
+export async function startAdminService(
+  credentials: AdminServerCredentials,
+  ops: AdminOperations,
+  listen: { readonly host: string; readonly port: number },
+  stepUp?: AdminStepUp,
+): Promise<Listening> {
+  const handler = connectNodeAdapter({
+    routes: adminRoutes(ops, stepUp),
+    grpc: true,
+    grpcWeb: false,
+    connect: true,
+    contextValues: (req) => {
+      const socket = (req as unknown as { socket: TLSSocket }).socket;
+      const cert = socket.authorized ? socket.getPeerCertificate() : undefined;
+      const cn = cert?.subject?.CN;
+      return createContextValues().set(
+        operatorKey,
+        cert?.raw === undefined
+          ? undefined
+          : adminSubject(Array.isArray(cn) ? cn.join(",") : (cn ?? "?"), cert.raw),
+      );
+    },
+  });
+  const server: Http2SecureServer = createSecureServer(
+    {
+      cert: credentials.certPem,
+      key: credentials.keyPem,
+      ca: credentials.caPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: "TLSv1.3",
+      ALPNProtocols: ["h2"],
+    },
+    handler,
+  );
+  return listenOn(server, listen);
+}

@@ -1,0 +1,254 @@
+/**
+ * The Admin listener: mutual TLS with admin-CA certificates only; secrets, keys and policies
+ * managed and audited; Explain replaying stored decisions and appraising evidence; the audit log
+ * read and verified; the second-factor seam refusing changes without touching the store.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { connect as http2Connect } from "node:http2";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { KeywardError } from "@keyward/attest/errors";
+import { initSimPlatform, type SimPlatform } from "@keyward/platform/sim";
+import {
+  type AdminClient,
+  adminDir,
+  connectAdmin,
+  createLogger,
+  fromConnectError,
+  initAdminCredentials,
+  loadAdminClientCredentials,
+  loadServiceConfig,
+  type RunningKeyward,
+  runService,
+} from "@keyward/server/service";
+import { clientAs, hex, mr } from "./helpers.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "keyward-admin-"));
+const silent = createLogger({ write: () => undefined } as unknown as NodeJS.WritableStream);
+let platform: SimPlatform;
+let running: RunningKeyward;
+let admin: AdminClient;
+
+const code = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+  } catch (e) {
+    return fromConnectError(e).code;
+  }
+  return "resolved";
+};
+
+before(async () => {
+  platform = initSimPlatform(join(dir, "sim"), { now: new Date() });
+  mkdirSync(join(dir, "policies"));
+  writeFileSync(
+    join(dir, "policies", "app.json"),
+    JSON.stringify({
+      id: "app",
+      mr_enclave: hex(mr(0xa1)),
+      app_token: "vault-token-never-listed",
+      secrets: { db_password: "apps/db" },
+      platforms: ["simulated"],
+    }),
+  );
+  initAdminCredentials(dir);
+  const config = loadServiceConfig(
+    dir,
+    { listen: "127.0.0.1:0", adminListen: "127.0.0.1:0", simulation: true },
+    {},
+  );
+  running = await runService(config, silent, {
+    // The seam: changes need the header below (as an OTP check would); reads do not.
+    stepUp: async ({ headers }) => {
+      if (headers.get("x-keyward-step-up") !== "ok")
+        throw new KeywardError("ERR_ADMIN_STEP_UP_REQUIRED", "a second factor is required");
+    },
+  });
+  const port = running.adminPort ?? assert.fail("no admin listener");
+  admin = connectAdmin(
+    loadAdminClientCredentials(dir),
+    { host: "127.0.0.1", port },
+    { "x-keyward-step-up": "ok" },
+  );
+});
+after(async () => {
+  await running?.shutdown();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("Admin listener", () => {
+  it("keeps the admin keys 0600 and refuses clients without an admin-CA certificate", async () => {
+    for (const f of ["ca.key", "server.key", "clients/admin.key"])
+      assert.equal(statSync(join(adminDir(dir), f)).mode & 0o777, 0o600, f);
+    const port = running.adminPort as number;
+    // Another admin CA's operator: the handshake fails, no handler runs.
+    const other = mkdtempSync(join(tmpdir(), "keyward-admin-other-"));
+    try {
+      const foreign = initAdminCredentials(other);
+      const stranger = connectAdmin(
+        { ...foreign, caPem: loadAdminClientCredentials(dir).caPem },
+        { host: "127.0.0.1", port },
+        { "x-keyward-step-up": "ok" },
+      );
+      assert.notEqual(await code(stranger.listSecrets({})), "resolved");
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    // No client certificate at all: the server ends the handshake.
+    const closed = await new Promise<string>((resolve) => {
+      const s = http2Connect(`https://127.0.0.1:${port}`, { ca: loadAdminClientCredentials(dir).caPem });
+      s.on("error", (e) => resolve((e as NodeJS.ErrnoException).code ?? "error"));
+      s.on("connect", () => {
+        const r = s.request({ ":path": "/keyward.v1.AdminService/ListSecrets", ":method": "POST" });
+        r.on("response", () => resolve("answered"));
+        r.on("error", (e) => resolve((e as NodeJS.ErrnoException).code ?? "error"));
+        r.end();
+      });
+    });
+    assert.notEqual(closed, "answered");
+  });
+
+  it("puts, lists and deletes secrets; workloads see each change", async () => {
+    assert.equal(
+      (await admin.putSecret({ name: "apps/db", value: new TextEncoder().encode("pw-1") })).version,
+      1,
+    );
+    assert.equal(
+      (await admin.putSecret({ name: "apps/db", value: new TextEncoder().encode("pw-2") })).version,
+      2,
+    );
+    const workload = await clientAs(platform, running.port, 0xa1);
+    const got = await workload.getSecrets({});
+    assert.equal(new TextDecoder().decode(got.secrets[0]?.value), "pw-2");
+    assert.deepEqual(
+      (await admin.listSecrets({})).secrets.map((s) => [s.name, s.version]),
+      [["apps/db", 2]],
+    );
+    assert.equal((await admin.deleteSecret({ name: "apps/db" })).existed, true);
+    assert.equal(await code(workload.getSecrets({})), "ERR_SERVICE_SECRET_NOT_FOUND");
+    assert.equal((await admin.deleteSecret({ name: "apps/db" })).existed, false);
+    assert.equal(
+      await code(admin.putSecret({ name: "no spaces!", value: new Uint8Array(1) })),
+      "ERR_SERVICE_REQUEST_INVALID",
+    );
+  });
+
+  it("stores YAML policies that take effect, names problems by path, and refuses a file's id", async () => {
+    await admin.putSecret({ name: "apps/cache", value: new TextEncoder().encode("c") });
+    const newcomer = await clientAs(platform, running.port, 0xb2);
+    assert.equal(await code(newcomer.getSecrets({})), "ERR_SERVICE_DENIED");
+    const put = await admin.putPolicy({
+      document: `id: cache\nmr_enclave: "${hex(mr(0xb2))}"\nplatforms: [simulated]\nsecrets:\n  cache_key: apps/cache\n`,
+      format: "",
+    });
+    assert.deepEqual([put.id, put.version], ["cache", 1]);
+    assert.equal((await newcomer.getSecrets({})).policyId, "cache");
+
+    const bad = admin.putPolicy({ document: '{"id":"x","mr_enclave":"zz","colour":1}', format: "json" });
+    const e = await bad.then(
+      () => assert.fail("accepted"),
+      (x) => fromConnectError(x),
+    );
+    assert.equal(e.code, "ERR_POLICY_INVALID");
+    assert.match(e.message, /mr_?[eE]nclave/);
+    assert.match(e.message, /colour: unknown field/);
+    assert.equal(
+      await code(admin.putPolicy({ document: '{"id":"app","platforms":["simulated"]}', format: "json" })),
+      "ERR_SERVICE_POLICY_CONFLICT",
+    );
+    const listed = (await admin.listPolicies({})).policies;
+    assert.deepEqual(
+      listed.map((p) => [p.id, p.source, p.version]),
+      [
+        ["app", "file:app.json", 0],
+        ["cache", "store", 1],
+      ],
+    );
+    assert.ok(!JSON.stringify(listed).includes("vault-token-never-listed"));
+    assert.match(listed[0]?.document ?? "", /"appToken":"\[redacted\]"/);
+    assert.equal((await admin.deletePolicy({ id: "cache" })).existed, true);
+    assert.equal(await code(newcomer.getSecrets({})), "ERR_SERVICE_DENIED");
+  });
+
+  it("explains a stored denial rule by rule, and appraises given evidence", async () => {
+    const stranger = await clientAs(platform, running.port, 0xee);
+    assert.equal(await code(stranger.getSecrets({})), "ERR_SERVICE_DENIED");
+    const entries = (await admin.readAudit({ fromSeq: 1n, limit: 0 })).entries;
+    const denial = [...entries].reverse().find((e) => e.action === "secrets.get" && e.outcome === "denied");
+    assert.ok(denial !== undefined);
+    const x = await admin.explain({ subject: { case: "auditSeq", value: denial.seq }, policyId: "" });
+    assert.equal(x.acceptedPolicyId, "");
+    const rule = x.appraisals[0]?.rules.find((r) => r.rule === "mrEnclave");
+    assert.deepEqual([rule?.passed, rule?.actual, rule?.expected], [false, hex(mr(0xee)), hex(mr(0xa1))]);
+    assert.equal(JSON.parse(x.claimsJson).platform, "simulated");
+
+    // Given evidence: a workload's RA-TLS certificate, PEM.
+    const { issueRaTlsCertificate } = await import("@keyward/platform/ratls");
+    const { simulatedPlatformAttester } = await import("@keyward/platform/sim");
+    const cred = await issueRaTlsCertificate({
+      attester: simulatedPlatformAttester(platform, {
+        mrEnclave: mr(0xa1),
+        mrSigner: mr(1),
+        isvProdId: 1,
+        isvSvn: 1,
+      }),
+    });
+    const y = await admin.explain({
+      subject: { case: "evidence", value: new TextEncoder().encode(cred.certificatePem) },
+      policyId: "app",
+    });
+    assert.equal(y.acceptedPolicyId, "app");
+    assert.ok(y.appraisals[0]?.rules.every((r) => r.passed));
+    // Malformed evidence: a stable code, never an internal error.
+    const malformed = await code(
+      admin.explain({ subject: { case: "evidence", value: new Uint8Array([0x30, 3, 1, 2]) }, policyId: "" }),
+    );
+    assert.match(malformed, /^ERR_(DER|X509|BYTES)_/);
+    assert.equal(
+      await code(admin.explain({ subject: { case: "auditSeq", value: 1n }, policyId: "" })),
+      "ERR_SERVICE_REQUEST_INVALID",
+    );
+    assert.equal(
+      await code(admin.explain({ subject: { case: "auditSeq", value: 99999n }, policyId: "" })),
+      "ERR_SERVICE_NOT_FOUND",
+    );
+    assert.equal(
+      await code(admin.explain({ subject: { case: "auditSeq", value: denial.seq }, policyId: "nope" })),
+      "ERR_SERVICE_NOT_FOUND",
+    );
+  });
+
+  it("audits every change under the operator's certificate, and verifies the chain", async () => {
+    const entries = (await admin.readAudit({ fromSeq: 1n, limit: 0 })).entries;
+    const changes = entries.filter((e) => /^(secret|policy|key)\./.test(e.action));
+    assert.ok(changes.length >= 6);
+    for (const e of changes) assert.match(e.subject, /^admin:admin:[0-9a-f]{16}$/);
+    assert.ok(!JSON.stringify(entries, (_k, v) => (typeof v === "bigint" ? String(v) : v)).includes("pw-2"));
+    const v = await admin.verifyAudit({});
+    assert.equal(v.ok, true);
+    assert.equal(Number(v.entries), entries.length);
+  });
+
+  it("refuses changes without the second factor, leaving the store untouched; reads still work", async () => {
+    const port = running.adminPort as number;
+    const plain = connectAdmin(loadAdminClientCredentials(dir), { host: "127.0.0.1", port });
+    const before = Number((await plain.verifyAudit({})).entries);
+    assert.equal(
+      await code(plain.putSecret({ name: "apps/x", value: new Uint8Array(1) })),
+      "ERR_ADMIN_STEP_UP_REQUIRED",
+    );
+    assert.equal(
+      await code(plain.createKey({ keyId: "k", algorithm: "P-256" })),
+      "ERR_ADMIN_STEP_UP_REQUIRED",
+    );
+    assert.equal(Number((await plain.verifyAudit({})).entries), before);
+    assert.ok(!(await plain.listSecrets({})).secrets.some((s) => s.name === "apps/x"));
+    assert.equal((await admin.createKey({ keyId: "k", algorithm: "P-256" })).version, 1);
+    assert.equal(
+      await code(admin.createKey({ keyId: "k2", algorithm: "DES" })),
+      "ERR_SERVICE_REQUEST_INVALID",
+    );
+  });
+});
