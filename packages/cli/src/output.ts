@@ -35,6 +35,11 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
 }
 
+/** Writes `value` as one line of JSON (JSON Lines: listings print one record per line). */
+export function printJsonLine(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, jsonReplacer)}\n`);
+}
+
 /** JSON.stringify replacer: bytes as lowercase hex, bigints as decimal strings, dates as ISO. */
 export function jsonReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value).toString("hex");

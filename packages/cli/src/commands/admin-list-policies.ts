@@ -1,7 +1,7 @@
 import { ADMIN_FLAGS, openAdminTarget } from "../admin-target.ts";
 import { parseFlags, usageError } from "../args.ts";
 import type { Command } from "../main.ts";
-import { EXIT, printJson } from "../output.ts";
+import { EXIT, printJsonLine } from "../output.ts";
 
 /** `keyward admin list-policies [--admin HOST:PORT | store flags]` — in force, in evaluation order. */
 export const command: Command = {
@@ -12,7 +12,7 @@ export const command: Command = {
     const target = await openAdminTarget(values);
     try {
       for (const p of await target.listPolicies())
-        printJson({ id: p.id, source: p.source, version: p.version, policy: JSON.parse(p.document) });
+        printJsonLine({ id: p.id, source: p.source, version: p.version, policy: JSON.parse(p.document) });
       return EXIT.ok;
     } finally {
       await target.close();

@@ -1,7 +1,7 @@
 import { ADMIN_FLAGS, openAdminTarget } from "../admin-target.ts";
 import { parseFlags, usageError } from "../args.ts";
 import type { Command } from "../main.ts";
-import { EXIT, printJson } from "../output.ts";
+import { EXIT, printJsonLine } from "../output.ts";
 
 /** `keyward audit read [--from SEQ] [--limit N] [--admin HOST:PORT | store flags]`: each entry as JSON. */
 export const command: Command = {
@@ -23,7 +23,7 @@ export const command: Command = {
       let left = limit;
       while (left > 0) {
         const page = await target.readAudit(next, Math.min(left, 10_000));
-        for (const e of page) printJson(e);
+        for (const e of page) printJsonLine(e);
         if (page.length === 0) break;
         left -= page.length;
         next = (page[page.length - 1]?.seq ?? next) + 1;
