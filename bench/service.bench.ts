@@ -17,14 +17,26 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? "3");
 const CLIENTS = 64;
 const PG_URL = process.env.KEYWARD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 
-function clients(job: Record<string, unknown>): Promise<{ lat: number[]; elapsed: number }> {
-  const w = new Worker(new URL("./workers/service-clients.ts", import.meta.url), {
-    workerData: { ...job, clients: CLIENTS, seconds: SECONDS },
-  });
-  return new Promise((resolve, reject) => {
-    w.once("message", resolve);
-    w.once("error", reject);
-  });
+const WORKERS = Number(process.env.BENCH_CLIENT_THREADS ?? "2");
+
+/** Runs the clients, split over WORKERS threads, and gathers every latency. */
+async function clients(job: Record<string, unknown>): Promise<{ lat: number[]; elapsed: number }> {
+  const parts = await Promise.all(
+    Array.from({ length: WORKERS }, (_, i) => {
+      const w = new Worker(new URL("./workers/service-clients.ts", import.meta.url), {
+        workerData: {
+          ...job,
+          clients: Math.floor(CLIENTS / WORKERS) + (i < CLIENTS % WORKERS ? 1 : 0),
+          seconds: SECONDS,
+        },
+      });
+      return new Promise<{ lat: number[]; elapsed: number }>((resolve, reject) => {
+        w.once("message", resolve);
+        w.once("error", reject);
+      });
+    }),
+  );
+  return { lat: parts.flatMap((p) => p.lat), elapsed: Math.max(...parts.map((p) => p.elapsed)) };
 }
 
 function report(label: string, unit: string, r: { lat: number[]; elapsed: number }) {

@@ -34,6 +34,7 @@ const calls: (() => Promise<unknown>)[] = await Promise.all(
 );
 for (const call of calls) await call(); // handshakes and warm-up outside the measurement
 const lat: number[] = [];
+const trace: [number, number][] = [];
 const start = performance.now();
 const end = start + job.seconds * 1000;
 await Promise.all(
@@ -42,8 +43,13 @@ await Promise.all(
       const t = performance.now();
       await call();
       lat.push(performance.now() - t);
+      if (process.env.BENCH_TRACE) trace.push([t - start, performance.now() - t]);
     }
   }),
 );
+if (process.env.BENCH_TRACE) {
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(`${process.env.BENCH_TRACE}.${process.pid}.${Math.random()}`, JSON.stringify(trace));
+}
 parentPort?.postMessage({ lat, elapsed: (performance.now() - start) / 1000 });
 process.exit(0);

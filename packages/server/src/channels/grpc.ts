@@ -7,6 +7,7 @@
 
 import type { Http2SecureServer } from "node:http2";
 import {
+  type ConnectError,
   type ConnectRouter,
   createContextKey,
   createContextValues,
@@ -14,6 +15,7 @@ import {
 } from "@connectrpc/connect";
 import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 import type { RaTlsVerdict } from "@keyward/attest/ratls";
+import { isLeanUnary, serveLeanUnary, type UnaryRoutes } from "./grpc-unary.ts";
 import {
   createRaTlsHttp2Server,
   peerOfRequest,
@@ -27,20 +29,37 @@ export const peerIdentityKey = createContextKey<RaTlsVerdict | undefined>(undefi
   description: "RA-TLS peer",
 });
 
-/** A gRPC/Connect server over RA-TLS; handlers run only for verified callers (when mutual). */
+/** The lean unary gRPC path (grpc-unary.ts): its routes, message bound and error mapping. */
+export interface LeanUnaryOptions {
+  readonly routes: UnaryRoutes;
+  readonly maxMessageBytes: number;
+  readonly toError: (e: unknown) => ConnectError;
+}
+
+/**
+ * A gRPC/Connect server over RA-TLS; handlers run only for verified callers (when mutual). With
+ * `lean`, unary gRPC calls to its routes take the lean path; every other call goes to Connect.
+ */
 export function createRaTlsGrpcServer(
   options: RaTlsHttp2ServerOptions,
   routes: (router: ConnectRouter) => void,
+  lean?: LeanUnaryOptions,
 ): Http2SecureServer {
   const handler = connectNodeAdapter({
     routes,
     grpc: true,
     grpcWeb: false,
     connect: true,
+    ...(lean === undefined ? {} : { readMaxBytes: lean.maxMessageBytes }),
     contextValues: (req) =>
       createContextValues().set(peerIdentityKey, peerOfRequest(req as Parameters<typeof peerOfRequest>[0])),
   });
-  return createRaTlsHttp2Server(options, handler);
+  if (lean === undefined) return createRaTlsHttp2Server(options, handler);
+  return createRaTlsHttp2Server(options, (req, res) =>
+    isLeanUnary(req, lean.routes)
+      ? serveLeanUnary(req, res, lean.routes, peerOfRequest(req), lean)
+      : handler(req, res),
+  );
 }
 
 /** A gRPC transport to an RA-TLS server whose evidence verified before the first byte was sent. */

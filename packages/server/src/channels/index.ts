@@ -4,7 +4,10 @@ export {
   SECRET_PROVISION_REQUEST,
   SECRET_PROVISION_RESPONSE,
 } from "./gramine-secret-prov.ts";
+export type { LeanUnaryOptions } from "./grpc.ts";
 export { createRaTlsGrpcServer, createRaTlsGrpcTransport, peerIdentityKey } from "./grpc.ts";
+export type { UnaryImpl, UnaryRoutes } from "./grpc-unary.ts";
+export { isLeanUnary, serveLeanUnary, unaryRoutes } from "./grpc-unary.ts";
 export {
   connectRaTlsHttp2,
   createRaTlsHttp2Server,

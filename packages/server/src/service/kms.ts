@@ -21,6 +21,7 @@ import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { appraiseAgainstSet, type KeyOperation, type Policy } from "@keyward/attest/appraisal";
 import { KeywardError } from "@keyward/attest/errors";
 import { claimsRecord } from "@keyward/attest/evidence";
+import type { RaTlsVerdict } from "@keyward/attest/ratls";
 import { KeyManagementService } from "@keyward/proto/keyward/v1";
 import { peerIdentityKey } from "@keyward/server/channels";
 import { gcmOpen, gcmSeal } from "./envelope.ts";
@@ -181,20 +182,24 @@ export function kmsOperations(store: Store, masterKey: Uint8Array) {
   };
 }
 
-/** Registers KeyManagementService: each call appraised, checked against the policy's `keys` grant, audited. */
-export function registerKms(
-  router: ConnectRouter,
-  options: { store: Store; masterKey: Uint8Array; policies: () => readonly Policy[] },
-): void {
+/**
+ * KeyManagementService's methods, given the caller's verified identity: each call appraised,
+ * checked against the policy's `keys` grant, and audited before it answers. Served both through
+ * Connect ({@link registerKms}) and the lean unary gRPC path.
+ */
+export function kmsImplementation(options: {
+  store: Store;
+  masterKey: Uint8Array;
+  policies: () => readonly Policy[];
+}) {
   const ops = kmsOperations(options.store, options.masterKey);
   async function guarded<T>(
-    ctx: HandlerContext,
+    peer: RaTlsVerdict | undefined,
     keyId: string,
     op: KeyOperation,
     run: () => Promise<T>,
   ): Promise<T> {
     try {
-      const peer = ctx.values.get(peerIdentityKey);
       if (peer === undefined)
         throw new KeywardError(
           "ERR_SERVICE_NOT_ATTESTED",
@@ -224,24 +229,41 @@ export function registerKms(
       throw toConnectError(e);
     }
   }
-  router.service(KeyManagementService, {
-    getPublicKey: (r, ctx) => guarded(ctx, r.keyId, "getPublicKey", () => ops.getPublicKey(r.keyId)),
-    encrypt: (r, ctx) =>
-      guarded(ctx, r.keyId, "encrypt", async () => ({
+  type Peer = RaTlsVerdict | undefined;
+  return {
+    getPublicKey: (r: { keyId: string }, peer: Peer) =>
+      guarded(peer, r.keyId, "getPublicKey", () => ops.getPublicKey(r.keyId)),
+    encrypt: (r: { keyId: string; plaintext: Uint8Array; aad: Uint8Array }, peer: Peer) =>
+      guarded(peer, r.keyId, "encrypt", async () => ({
         ciphertext: await ops.encrypt(r.keyId, r.plaintext, r.aad),
       })),
-    decrypt: (r, ctx) =>
-      guarded(ctx, r.keyId, "decrypt", async () => ({
+    decrypt: (r: { keyId: string; ciphertext: Uint8Array; aad: Uint8Array }, peer: Peer) =>
+      guarded(peer, r.keyId, "decrypt", async () => ({
         plaintext: await ops.decrypt(r.keyId, r.ciphertext, r.aad),
       })),
-    sign: (r, ctx) => guarded(ctx, r.keyId, "sign", () => ops.sign(r.keyId, r.message)),
-    verify: (r, ctx) =>
-      guarded(ctx, r.keyId, "verify", async () => ({
+    sign: (r: { keyId: string; message: Uint8Array }, peer: Peer) =>
+      guarded(peer, r.keyId, "sign", () => ops.sign(r.keyId, r.message)),
+    verify: (r: { keyId: string; message: Uint8Array; signature: Uint8Array; version: number }, peer: Peer) =>
+      guarded(peer, r.keyId, "verify", async () => ({
         valid: await ops.verify(r.keyId, r.message, r.signature, r.version === 0 ? undefined : r.version),
       })),
-    wrap: (r, ctx) =>
-      guarded(ctx, r.keyId, "wrap", async () => ({ wrapped: await ops.wrap(r.keyId, r.keyMaterial) })),
-    unwrap: (r, ctx) =>
-      guarded(ctx, r.keyId, "unwrap", async () => ({ keyMaterial: await ops.unwrap(r.keyId, r.wrapped) })),
+    wrap: (r: { keyId: string; keyMaterial: Uint8Array }, peer: Peer) =>
+      guarded(peer, r.keyId, "wrap", async () => ({ wrapped: await ops.wrap(r.keyId, r.keyMaterial) })),
+    unwrap: (r: { keyId: string; wrapped: Uint8Array }, peer: Peer) =>
+      guarded(peer, r.keyId, "unwrap", async () => ({ keyMaterial: await ops.unwrap(r.keyId, r.wrapped) })),
+  };
+}
+
+/** Registers KeyManagementService with Connect (the caller from the handler context). */
+export function registerKms(router: ConnectRouter, impl: ReturnType<typeof kmsImplementation>): void {
+  const peer = (ctx: HandlerContext) => ctx.values.get(peerIdentityKey);
+  router.service(KeyManagementService, {
+    getPublicKey: (r, ctx) => impl.getPublicKey(r, peer(ctx)),
+    encrypt: (r, ctx) => impl.encrypt(r, peer(ctx)),
+    decrypt: (r, ctx) => impl.decrypt(r, peer(ctx)),
+    sign: (r, ctx) => impl.sign(r, peer(ctx)),
+    verify: (r, ctx) => impl.verify(r, peer(ctx)),
+    wrap: (r, ctx) => impl.wrap(r, peer(ctx)),
+    unwrap: (r, ctx) => impl.unwrap(r, peer(ctx)),
   });
 }

@@ -12,18 +12,19 @@ import { appraiseAgainstSet, type Policy } from "@keyward/attest/appraisal";
 import { KeywardError } from "@keyward/attest/errors";
 import { claimsRecord } from "@keyward/attest/evidence";
 import type { RaTlsVerdict } from "@keyward/attest/ratls";
-import { SecretProvisioningService } from "@keyward/proto/keyward/v1";
+import { KeyManagementService, SecretProvisioningService } from "@keyward/proto/keyward/v1";
 import {
   createPeerVerifier,
   createRaTlsGrpcServer,
   peerIdentityKey,
   type TlsCredential,
+  unaryRoutes,
   type VerifyCertificate,
 } from "@keyward/server/channels";
 import type { AuditEvent } from "./audit.ts";
 import { openSecret } from "./envelope.ts";
 import { toConnectError } from "./errors.ts";
-import { registerKms } from "./kms.ts";
+import { kmsImplementation, registerKms } from "./kms.ts";
 import { listenOn } from "./listening.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Store } from "./store.ts";
@@ -99,6 +100,8 @@ export async function resolveGrant(
 }
 
 const MAX_NAMES = 256;
+/** The largest request message accepted (a GetSecrets of 256 names of 256 bytes fits easily). */
+export const MAX_MESSAGE_BYTES = 1 << 20;
 
 /** Starts the service on `host:port` (0 = any free port). */
 export async function startKeywardService(
@@ -115,8 +118,7 @@ export async function startKeywardService(
     return store.appendAudit(e);
   };
 
-  async function getSecrets(req: { names: string[] }, ctx: HandlerContext) {
-    const peer = ctx.values.get(peerIdentityKey);
+  async function getSecrets(req: { names: string[] }, peer: RaTlsVerdict | undefined) {
     try {
       if (peer === undefined) {
         await audit({
@@ -185,11 +187,22 @@ export async function startKeywardService(
     }
   }
 
+  const kms = kmsImplementation({ store, masterKey, policies: options.policies });
   const server = createRaTlsGrpcServer(
     { credential: options.credential, peerVerifier: createPeerVerifier({ verify: options.verifyPeer }) },
     (router) => {
-      router.service(SecretProvisioningService, { getSecrets });
-      registerKms(router, { store, masterKey, policies: options.policies });
+      router.service(SecretProvisioningService, {
+        getSecrets: (req, ctx: HandlerContext) => getSecrets(req, ctx.values.get(peerIdentityKey)),
+      });
+      registerKms(router, kms);
+    },
+    {
+      routes: new Map([
+        ...unaryRoutes(SecretProvisioningService, { getSecrets }),
+        ...unaryRoutes(KeyManagementService, kms),
+      ]),
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+      toError: toConnectError,
     },
   );
   return listenOn(server, listen);
