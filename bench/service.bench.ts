@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { createOrRotateKey, openPostgresStore, openSqliteStore, type Store } from "@keyward/server/service";
 import pg from "pg";
@@ -43,7 +43,7 @@ function report(label: string, unit: string, r: { lat: number[]; elapsed: number
   const lat = [...r.lat].sort((a, b) => a - b);
   const q = (p: number) => (lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0).toFixed(1);
   console.log(
-    `${label.padEnd(12)} ${(lat.length / r.elapsed).toFixed(0).padStart(6)} ${unit}/s  p50 ${q(0.5)} ms  p99 ${q(0.99)} ms  (${CLIENTS} clients, ${lat.length} requests)`,
+    `${label.padEnd(26)} ${(lat.length / r.elapsed).toFixed(0).padStart(6)} ${unit}/s  p50 ${q(0.5)} ms  p99 ${q(0.99)} ms  (${CLIENTS} clients, ${lat.length} requests)`,
   );
 }
 
@@ -52,11 +52,19 @@ async function run(label: string, open: (dir: string) => Promise<Store>) {
     [seedPolicy("bench", 0xc1, { keys: { p256: ["sign"], aes: ["encrypt", "decrypt"] } })],
     open,
   );
+  report(
+    `${label} (Connect clients)`,
+    "releases",
+    await clients({ dir: f.dir, port: f.service.port, op: "release", kind: "connect" }),
+  );
   const elu0 = performance.eventLoopUtilization();
-  report(label, "releases", await clients({ dir: f.dir, port: f.service.port, op: "release" }));
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  report(label, "releases", await clients({ dir: f.dir, port: f.service.port, op: "release", kind: "lean" }));
+  delay.disable();
   // How busy the service's thread was (1.00 = CPU-bound): handshakes in the worker count as idle time.
   console.log(
-    `${"".padEnd(12)} service thread busy ${(performance.eventLoopUtilization(elu0).utilization * 100).toFixed(0)}% of the run`,
+    `${"".padEnd(26)} service thread busy ${(performance.eventLoopUtilization(elu0).utilization * 100).toFixed(0)}% of the run; its event-loop delay p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`,
   );
   if (label === "sqlite" && process.env.BENCH_ONLY_RELEASE === undefined) {
     await createOrRotateKey(f.store, f.masterKey, "p256", "P-256", "admin:bench");

@@ -1,12 +1,27 @@
 /**
- * The client side of the service benchmark, run in a worker thread so that the clients' TLS and
- * gRPC work uses the machine's other core instead of the service's. Receives {dir, port, clients,
- * seconds, op}; replies with every request's latency in milliseconds.
+ * The client side of the service benchmark, run in worker threads so that the clients' TLS and
+ * gRPC work does not share the service's thread. Receives {dir, port, clients, seconds, op, kind};
+ * replies with every request's latency in milliseconds.
+ *
+ * kind "connect": each client is a Connect-ES gRPC client, as an application would use.
+ * kind "lean": each client sends the same gRPC call on a raw HTTP/2 stream (one pre-encoded
+ *   message, status read from the trailers): a cheap load generator, like ghz or h2load, so that
+ *   the figure measures the service rather than the clients sharing its machine.
  */
+import type { ClientHttp2Session } from "node:http2";
 import { join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
-import { loadSimPlatform } from "@keyward/platform/sim";
-import { clientAs, kmsClientAs } from "../../packages/server/test/service/helpers.ts";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { policyFromObject } from "@keyward/attest/appraisal";
+import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
+import { verifyRaTlsCertificate } from "@keyward/attest/ratls";
+import { parsePemCertificates } from "@keyward/attest/x509";
+import { issueRaTlsCertificate } from "@keyward/platform/ratls";
+import { loadSimPlatform, type SimPlatform, simulatedPlatformAttester } from "@keyward/platform/sim";
+import { DecryptRequestSchema, GetSecretsRequestSchema, SignRequestSchema } from "@keyward/proto/keyward/v1";
+import { connectRaTlsHttp2, createPeerVerifier } from "@keyward/server/channels";
+import { SIM_SERVICE_MEASUREMENT } from "@keyward/server/service";
+import { clientAs, hex, kmsClientAs, mr } from "../../packages/server/test/service/helpers.ts";
 
 interface Job {
   readonly dir: string;
@@ -14,14 +29,96 @@ interface Job {
   readonly clients: number;
   readonly seconds: number;
   readonly op: "release" | "sign" | "decrypt";
+  readonly kind: "connect" | "lean";
   readonly ciphertext?: Uint8Array;
 }
 
 const job = workerData as Job;
 const platform = loadSimPlatform(join(job.dir, "sim"));
 const message = new Uint8Array(32);
+
+async function leanSession(p: SimPlatform): Promise<ClientHttp2Session> {
+  const root = parsePemCertificates(p.rootCertificatePem)[0];
+  if (root === undefined) throw new Error("no root");
+  const verifier = createDcapVerifier({ anchors: [{ certificate: root, platform: "simulated" }] });
+  const collateral = parseCollateralJson(p.collateralJson("sgx"));
+  const policy = policyFromObject(
+    { id: "service", platforms: ["simulated"], mrEnclave: [hex(SIM_SERVICE_MEASUREMENT)] },
+    "bench",
+  );
+  const credential = await issueRaTlsCertificate({
+    attester: simulatedPlatformAttester(p, {
+      mrEnclave: mr(0xc1),
+      mrSigner: mr(0x55),
+      isvProdId: 1,
+      isvSvn: 1,
+    }),
+  });
+  const { session } = await connectRaTlsHttp2({
+    host: "127.0.0.1",
+    port: job.port,
+    credential,
+    peerVerifier: createPeerVerifier({
+      verify: (der, at) => verifyRaTlsCertificate(der, { verifier, collateral, at, policy }),
+    }),
+  });
+  return session;
+}
+
+function framed(bytes: Uint8Array): Buffer {
+  const b = Buffer.alloc(5 + bytes.byteLength);
+  b.writeUInt32BE(bytes.byteLength, 1);
+  b.set(bytes, 5);
+  return b;
+}
+
+const LEAN = {
+  release: {
+    path: "/keyward.v1.SecretProvisioningService/GetSecrets",
+    body: () => framed(toBinary(GetSecretsRequestSchema, create(GetSecretsRequestSchema, {}))),
+  },
+  sign: {
+    path: "/keyward.v1.KeyManagementService/Sign",
+    body: () => framed(toBinary(SignRequestSchema, create(SignRequestSchema, { keyId: "p256", message }))),
+  },
+  decrypt: {
+    path: "/keyward.v1.KeyManagementService/Decrypt",
+    body: () =>
+      framed(
+        toBinary(
+          DecryptRequestSchema,
+          create(DecryptRequestSchema, { keyId: "aes", ciphertext: job.ciphertext ?? new Uint8Array() }),
+        ),
+      ),
+  },
+};
+
+function leanCall(session: ClientHttp2Session, path: string, body: Buffer): () => Promise<void> {
+  return () =>
+    new Promise((resolve, reject) => {
+      const req = session.request({
+        ":method": "POST",
+        ":path": path,
+        "content-type": "application/grpc",
+        te: "trailers",
+      });
+      let status: unknown;
+      req.on("trailers", (t) => {
+        status = t["grpc-status"];
+      });
+      req.on("data", () => undefined);
+      req.on("end", () => (status === "0" ? resolve() : reject(new Error(`grpc-status ${String(status)}`))));
+      req.on("error", reject);
+      req.end(body);
+    });
+}
+
 const calls: (() => Promise<unknown>)[] = await Promise.all(
   Array.from({ length: job.clients }, async () => {
+    if (job.kind === "lean") {
+      const { path, body } = LEAN[job.op];
+      return leanCall(await leanSession(platform), path, body());
+    }
     if (job.op === "release") {
       const c = await clientAs(platform, job.port, 0xc1);
       return () => c.getSecrets({});
@@ -32,9 +129,15 @@ const calls: (() => Promise<unknown>)[] = await Promise.all(
       : () => k.decrypt({ keyId: "aes", ciphertext: job.ciphertext ?? new Uint8Array() });
   }),
 );
-for (const call of calls) await call(); // handshakes and warm-up outside the measurement
+for (const call of calls) await call(); // handshakes outside the measurement
+// One second of load before measuring, so that the JIT and caches are warm (as in any benchmark).
+const warm = performance.now() + 1000;
+await Promise.all(
+  calls.map(async (call) => {
+    while (performance.now() < warm) await call();
+  }),
+);
 const lat: number[] = [];
-const trace: [number, number][] = [];
 const start = performance.now();
 const end = start + job.seconds * 1000;
 await Promise.all(
@@ -43,13 +146,8 @@ await Promise.all(
       const t = performance.now();
       await call();
       lat.push(performance.now() - t);
-      if (process.env.BENCH_TRACE) trace.push([t - start, performance.now() - t]);
     }
   }),
 );
-if (process.env.BENCH_TRACE) {
-  const { writeFileSync } = await import("node:fs");
-  writeFileSync(`${process.env.BENCH_TRACE}.${process.pid}.${Math.random()}`, JSON.stringify(trace));
-}
 parentPort?.postMessage({ lat, elapsed: (performance.now() - start) / 1000 });
 process.exit(0);

@@ -18,7 +18,16 @@ export type {
   GetSecretsWithTokenResponse,
 } from "./gen/keyward/v1/challenge_pb.ts";
 export { ChallengeService, file_keyward_v1_challenge } from "./gen/keyward/v1/challenge_pb.ts";
-export { file_keyward_v1_kms, KeyManagementService } from "./gen/keyward/v1/kms_pb.ts";
+export {
+  DecryptRequestSchema,
+  EncryptRequestSchema,
+  file_keyward_v1_kms,
+  GetPublicKeyRequestSchema,
+  KeyManagementService,
+  SignRequestSchema,
+  SignResponseSchema,
+  VerifyRequestSchema,
+} from "./gen/keyward/v1/kms_pb.ts";
 export type { WhoAmIRequest, WhoAmIResponse } from "./gen/keyward/v1/peer_identity_pb.ts";
 export {
   file_keyward_v1_peer_identity,

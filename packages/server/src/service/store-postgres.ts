@@ -87,6 +87,27 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     );
     return e;
   }
+  // A whole batch in one INSERT: one round trip instead of one per entry.
+  async function appendMany(c: pg.PoolClient, events: readonly AuditEvent[]): Promise<AuditEntry[]> {
+    const h = (await c.query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")).rows[0];
+    let seq = h === undefined ? 0 : Number(h.seq);
+    let prevHash = h === undefined ? GENESIS_HASH : String(h.hash);
+    const entries: AuditEntry[] = [];
+    for (const event of events) {
+      const base = { ...event, seq: ++seq, at: now().toISOString(), prevHash };
+      const e: AuditEntry = { ...base, hash: entryHash(base) };
+      entries.push(e);
+      prevHash = e.hash;
+    }
+    const values = entries.map(
+      (_, i) => `(${Array.from({ length: 9 }, (_, j) => `$${i * 9 + j + 1}`).join(",")})`,
+    );
+    await c.query(
+      `INSERT INTO audit_log (seq, at, action, outcome, subject, policy_id, detail, prev_hash, hash) VALUES ${values.join(",")}`,
+      entries.flatMap(auditParams),
+    );
+    return entries;
+  }
   let pending: { event: AuditEvent; resolve: (e: AuditEntry) => void; reject: (e: unknown) => void }[] = [];
   let flushing = false;
   async function flush(): Promise<void> {
@@ -95,11 +116,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const batch = pending;
       pending = [];
       try {
-        const entries = await tx(async (c) => {
-          const out: AuditEntry[] = [];
-          for (const p of batch) out.push(await append(c, p.event));
-          return out;
-        });
+        const entries = await tx((c) =>
+          appendMany(
+            c,
+            batch.map((p) => p.event),
+          ),
+        );
         for (const [i, p] of batch.entries()) p.resolve(entries[i] as AuditEntry);
       } catch (e) {
         for (const p of batch) p.reject(e);

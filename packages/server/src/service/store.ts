@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { KeywardError } from "@keyward/attest/errors";
 import { type AuditEntry, type AuditEvent, entryHash, GENESIS_HASH } from "./audit.ts";
+import { AuditWriter } from "./audit-writer.ts";
 import type { SealedSecret } from "./envelope.ts";
 
 /** A stored secret version. */
@@ -205,12 +206,28 @@ export function policyFromRow(r: Record<string, unknown>): StoredPolicy {
   };
 }
 
-const INSERT_AUDIT_SQLITE =
+export const INSERT_AUDIT_SQLITE =
   "INSERT INTO audit_log (seq, at, action, outcome, subject, policy_id, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)";
 
-/** SQLite in WAL mode at `<dataDir>/keyward.db` (or `path`). Synchronous underneath; serial by nature. */
-export function openSqliteStore(dataDir: string, options: { path?: string; now?: () => Date } = {}): Store {
-  const db = new DatabaseSync(options.path ?? join(dataDir, "keyward.db"));
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  readonly path?: string;
+  readonly now?: () => Date;
+  /**
+   * Where audit appends are committed: on a writer thread (default; the caller's thread never waits
+   * on fsync) or inline on the caller's thread (group-committed once per event-loop turn).
+   */
+  readonly auditWriter?: "thread" | "inline";
+}
+
+/**
+ * SQLite in WAL mode at `<dataDir>/keyward.db` (or `path`). Reads and rare writes run on this
+ * thread's connection; the audit appends of requests go to a writer thread. Both take SQLite's
+ * write lock (`BEGIN IMMEDIATE`), so the chain has one order.
+ */
+export function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {}): Store {
+  const path = options.path ?? join(dataDir, "keyward.db");
+  const db = new DatabaseSync(path);
   const now = options.now ?? (() => new Date());
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
@@ -257,6 +274,7 @@ export function openSqliteStore(dataDir: string, options: { path?: string; now?:
     insertAudit.run(...auditParams(e));
     return e;
   }
+  const writer = options.auditWriter === "inline" ? undefined : new AuditWriter(path);
   let pending: { event: AuditEvent; resolve: (e: AuditEntry) => void; reject: (e: unknown) => void }[] = [];
   function flush() {
     const batch = pending;
@@ -384,6 +402,7 @@ export function openSqliteStore(dataDir: string, options: { path?: string; now?:
       return (stmt(LIST_POLICIES).all() as Record<string, unknown>[]).map(policyFromRow);
     },
     appendAudit(event) {
+      if (writer !== undefined) return writer.append(event, now().toISOString());
       // Group commit: appends queued in the same turn share one transaction (one fsync); each
       // caller resolves only after that transaction committed.
       return new Promise<AuditEntry>((resolve, reject) => {
@@ -400,6 +419,7 @@ export function openSqliteStore(dataDir: string, options: { path?: string; now?:
       ).map(entryFromRow);
     },
     async close() {
+      await writer?.close();
       db.close();
     },
   };
