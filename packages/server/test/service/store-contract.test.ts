@@ -44,6 +44,12 @@ engines.push({
   open: async () => openSqliteStore(sqliteDir),
   cleanup: async () => undefined,
 });
+const inlineDir = mkdtempSync(join(tmpdir(), "keyward-store-inline-"));
+engines.push({
+  name: "sqlite (audit appended inline)",
+  open: async () => openSqliteStore(inlineDir, { auditWriter: "inline" }),
+  cleanup: async () => undefined,
+});
 const schema = `kw_test_${process.pid}_${randomBytes(4).toString("hex")}`;
 const havePg = await pgAvailable();
 engines.push({
@@ -149,6 +155,26 @@ for (const engine of engines) {
       const v = verifyChain(entries);
       assert.equal(v.ok, true, v.problem);
       assert.equal(new Set(entries.map((e) => e.subject).filter((s) => s.startsWith("s"))).size, 40);
+    });
+
+    it("keeps one chain when request appends and admin writes interleave", async () => {
+      // SQLite: appends go through the writer thread, secrets through this thread's connection;
+      // both take the write lock, so neither forks the chain.
+      await Promise.all([
+        ...Array.from({ length: 60 }, (_, i) =>
+          store.appendAudit({ action: "t", outcome: "ok", subject: `m${i}` }),
+        ),
+        ...Array.from({ length: 5 }, (_, i) => put(store, `mixed/${i}`, "v")),
+      ]);
+      const entries = await store.readAudit();
+      const v = verifyChain(entries);
+      assert.equal(v.ok, true, v.problem);
+      assert.equal(entries.filter((e) => e.subject.startsWith("m")).length, 60);
+      assert.equal(
+        entries.filter((e) => e.action === "secret.put" && String(e.detail?.name).startsWith("mixed/"))
+          .length,
+        5,
+      );
     });
 
     it("detects an edited, a deleted and a reordered entry", async () => {

@@ -1,0 +1,18 @@
+/** The SQLite audit writer thread: a thread that cannot write fails its callers, never hangs them. */
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { AuditWriter } from "../../src/service/audit-writer.ts";
+
+describe("audit writer thread", () => {
+  it("rejects appends with ERR_INTERNAL when its database cannot be opened, and again on retry", async () => {
+    const w = new AuditWriter(join(mkdtempSync(join(tmpdir(), "keyward-aw-")), "missing", "x.db"));
+    const event = { action: "t", outcome: "ok", subject: "s" } as const;
+    await assert.rejects(w.append(event, new Date().toISOString()), { code: "ERR_INTERNAL" });
+    await assert.rejects(w.append(event, new Date().toISOString()), { code: "ERR_INTERNAL" });
+    await w.close();
+    await assert.rejects(w.append(event, new Date().toISOString()), { code: "ERR_INTERNAL" });
+  });
+});
