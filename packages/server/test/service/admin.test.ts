@@ -56,7 +56,7 @@ before(async () => {
   initAdminCredentials(dir);
   const config = loadServiceConfig(
     dir,
-    { listen: "127.0.0.1:0", adminListen: "127.0.0.1:0", simulation: true },
+    { listen: "127.0.0.1:0", adminListen: "127.0.0.1:0", challengeListen: "127.0.0.1:0", simulation: true },
     {},
   );
   running = await runService(config, silent, {
@@ -76,6 +76,36 @@ before(async () => {
 after(async () => {
   await running?.shutdown();
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe("keyward serve's challenge listener", () => {
+  it("runs with the service's trust and policies: a nonce, then a token for attested evidence", async () => {
+    const { createClient } = await import("@connectrpc/connect");
+    const { ChallengeService } = await import("@keyward/proto/keyward/v1");
+    const { createPeerVerifier, createRaTlsGrpcTransport } = await import("@keyward/server/channels");
+    const { challengeReportData, simulationTrust } = await import("@keyward/server/service");
+    const { createECDH } = await import("node:crypto");
+    const { transport } = await createRaTlsGrpcTransport({
+      host: "127.0.0.1",
+      port: running.challengePort ?? assert.fail("no challenge listener"),
+      peerVerifier: createPeerVerifier({ verify: simulationTrust(platform) }),
+    });
+    const challenge = createClient(ChallengeService, transport);
+    const { nonce } = await challenge.challenge({});
+    const epk = new Uint8Array(createECDH("prime256v1").generateKeys());
+    const reportData = new Uint8Array(64);
+    reportData.set(challengeReportData(nonce, epk));
+    const quote = platform.quoteSgx({
+      mrEnclave: mr(0xa1),
+      mrSigner: mr(1),
+      isvProdId: 1,
+      isvSvn: 1,
+      reportData,
+    });
+    const r = await challenge.attest({ nonce, quote, ephemeralPublicKey: epk });
+    assert.equal(r.policyId, "app");
+    assert.equal(r.token.byteLength, 32);
+  });
 });
 
 describe("Admin listener", () => {
@@ -206,8 +236,10 @@ describe("Admin listener", () => {
       admin.explain({ subject: { case: "evidence", value: new Uint8Array([0x30, 3, 1, 2]) }, policyId: "" }),
     );
     assert.match(malformed, /^ERR_(DER|X509|BYTES)_/);
+    // An entry that records no attestation decision (an admin change) cannot be replayed.
+    const change = entries.find((e) => e.action === "secret.put") ?? assert.fail("no secret.put entry");
     assert.equal(
-      await code(admin.explain({ subject: { case: "auditSeq", value: 1n }, policyId: "" })),
+      await code(admin.explain({ subject: { case: "auditSeq", value: change.seq }, policyId: "" })),
       "ERR_SERVICE_REQUEST_INVALID",
     );
     assert.equal(

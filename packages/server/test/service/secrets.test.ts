@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { policyFromObject } from "@keyward/attest/appraisal";
 import { verifyChain } from "@keyward/server/service";
 import { clientAs, seedPolicy, startFixture } from "./helpers.ts";
 
@@ -67,5 +68,43 @@ describe("GetSecrets over mutual RA-TLS gRPC", () => {
     const v = verifyChain(await f.store.readAudit());
     assert.equal(v.ok, true);
     assert.ok(v.entries >= 5);
+  });
+});
+
+describe("debug and simulated evidence under default and permissive policies", () => {
+  let f: Awaited<ReturnType<typeof startFixture>>;
+  before(async () => {
+    f = await startFixture([
+      // Default platforms (hardware only): simulated evidence is refused even by the simulation service.
+      policyFromObject(
+        { id: "defaults", mr_enclave: "d3".repeat(32), secrets: { k: "occlum/1/image_key" } },
+        "defaults.json",
+      ),
+      // Permissive: simulated platform and debug enclaves allowed, explicitly.
+      seedPolicy("permissive", 0xd4, { allowDebug: true }),
+    ]);
+  });
+  after(async () => {
+    await f.service.close();
+    await f.store.close();
+  });
+
+  it("refuses simulated evidence under a policy with default platforms, and audits the failed rule", async () => {
+    const client = await clientAs(f.platform, f.service.port, 0xd3);
+    await assert.rejects(
+      client.getSecrets({}),
+      (e: unknown) => e instanceof ConnectError && e.code === Code.PermissionDenied,
+    );
+    const last = (await f.store.readAudit()).at(-1);
+    assert.deepEqual(last?.detail?.policies, ["defaults:platform", "permissive:mrEnclave"]);
+  });
+
+  it("releases to a debug enclave only where the policy allows debug", async () => {
+    const debug = await clientAs(f.platform, f.service.port, 0xd4, true);
+    assert.equal((await debug.getSecrets({})).policyId, "permissive");
+    const debugDefaults = await clientAs(f.platform, f.service.port, 0xd3, true);
+    await assert.rejects(debugDefaults.getSecrets({}));
+    const last = (await f.store.readAudit()).at(-1);
+    assert.deepEqual(last?.detail?.policies, ["defaults:platform+debug", "permissive:mrEnclave"]);
   });
 });
