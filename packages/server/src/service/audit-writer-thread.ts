@@ -6,10 +6,14 @@
  *
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
 import { parentPort, workerData } from "node:worker_threads";
+import { quietSqliteWarning } from "../sqlite-warning.ts";
 import { type AuditEntry, type AuditEvent, entryHash, GENESIS_HASH } from "./audit.ts";
-import { auditParams, INSERT_AUDIT_SQLITE } from "./store.ts";
+
+// Loaded after the warning filter: this thread prints its own warnings.
+quietSqliteWarning();
+const { DatabaseSync } = await import("node:sqlite");
+const { auditParams, INSERT_AUDIT_SQLITE } = await import("./store.ts");
 
 /** A batch to append: each event with the time it happened. */
 export interface AuditBatch {
