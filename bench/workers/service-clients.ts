@@ -12,16 +12,10 @@ import type { ClientHttp2Session } from "node:http2";
 import { join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { policyFromObject } from "@keyward/attest/appraisal";
-import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
-import { verifyRaTlsCertificate } from "@keyward/attest/ratls";
-import { parsePemCertificates } from "@keyward/attest/x509";
-import { issueRaTlsCertificate } from "@keyward/platform/ratls";
-import { loadSimPlatform, type SimPlatform, simulatedPlatformAttester } from "@keyward/platform/sim";
+import { loadSimPlatform, type SimPlatform } from "@keyward/platform/sim";
 import { DecryptRequestSchema, GetSecretsRequestSchema, SignRequestSchema } from "@keyward/proto/keyward/v1";
-import { connectRaTlsHttp2, createPeerVerifier } from "@keyward/server/channels";
-import { SIM_SERVICE_MEASUREMENT } from "@keyward/server/service";
-import { clientAs, hex, kmsClientAs, mr } from "../../packages/server/test/service/helpers.ts";
+import { connectRaTlsHttp2 } from "@keyward/server/channels";
+import { clientAs, kmsClientAs, simulatedCaller } from "../../packages/server/test/service/helpers.ts";
 
 interface Job {
   readonly dir: string;
@@ -38,29 +32,12 @@ const platform = loadSimPlatform(join(job.dir, "sim"));
 const message = new Uint8Array(32);
 
 async function leanSession(p: SimPlatform): Promise<ClientHttp2Session> {
-  const root = parsePemCertificates(p.rootCertificatePem)[0];
-  if (root === undefined) throw new Error("no root");
-  const verifier = createDcapVerifier({ anchors: [{ certificate: root, platform: "simulated" }] });
-  const collateral = parseCollateralJson(p.collateralJson("sgx"));
-  const policy = policyFromObject(
-    { id: "service", platforms: ["simulated"], mrEnclave: [hex(SIM_SERVICE_MEASUREMENT)] },
-    "bench",
-  );
-  const credential = await issueRaTlsCertificate({
-    attester: simulatedPlatformAttester(p, {
-      mrEnclave: mr(0xc1),
-      mrSigner: mr(0x55),
-      isvProdId: 1,
-      isvSvn: 1,
-    }),
-  });
+  const { credential, peerVerifier } = await simulatedCaller(p, 0xc1);
   const { session } = await connectRaTlsHttp2({
     host: "127.0.0.1",
     port: job.port,
     credential,
-    peerVerifier: createPeerVerifier({
-      verify: (der, at) => verifyRaTlsCertificate(der, { verifier, collateral, at, policy }),
-    }),
+    peerVerifier,
   });
   return session;
 }

@@ -5,15 +5,14 @@
  * still releases the secret.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { initSimPlatform } from "@keyward/platform/sim";
-import { clientAs, hex, mr } from "../../server/test/service/helpers.ts";
+import { clientAs, hex, mr, spawnServe } from "../../server/test/service/helpers.ts";
 
 const KEYWARD = fileURLToPath(new URL("../bin/keyward.ts", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "keyward-admin-cli-"));
@@ -28,34 +27,10 @@ function keyward(...args: string[]) {
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
-function serve(): Promise<{ child: ChildProcess; port: number; adminPort: number }> {
-  const child = spawn(
-    process.execPath,
-    [
-      KEYWARD,
-      "serve",
-      "--simulation",
-      "--data-dir",
-      dir,
-      "--listen",
-      "127.0.0.1:0",
-      "--admin-listen",
-      "127.0.0.1:0",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`serve exited ${code}`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      try {
-        const j = JSON.parse(line);
-        if (j.event === "listening") resolve({ child, port: j.port, adminPort: j.adminPort });
-      } catch {
-        // not a log line
-      }
-    });
-  });
+async function serve() {
+  const started = await spawnServe(KEYWARD, dir, ["--admin-listen", "127.0.0.1:0"]);
+  children.push(started.child);
+  return { ...started, adminPort: started.adminPort as number };
 }
 
 const stop = (child: ChildProcess) =>

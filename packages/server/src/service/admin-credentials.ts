@@ -34,6 +34,7 @@ export interface AdminInitOptions {
 }
 
 const DAY = 86_400_000;
+const CA_NAME = "Keyward admin CA";
 const EKU_SERVER = "1.3.6.1.5.5.7.3.1";
 const EKU_CLIENT = "1.3.6.1.5.5.7.3.2";
 
@@ -57,7 +58,7 @@ export function initAdminCredentials(
   mkdirSync(join(dir, "clients"), { recursive: true, mode: 0o700 });
   const now = options.now ?? new Date();
   const ca = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const caName = [["CN", "Keyward admin CA"]] as const;
+  const caName = [["CN", CA_NAME]] as const;
   const caDer = buildCertificate({
     serial: serial(),
     subject: caName,
@@ -74,21 +75,12 @@ export function initAdminCredentials(
   writeFileSync(join(dir, "ca.pem"), pem("CERTIFICATE", caDer), { flag: "wx" });
 
   const hosts = [...new Set(["localhost", "127.0.0.1", "::1", ...(options.hosts ?? [])])];
-  const server = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const serverDer = buildCertificate({
-    serial: serial(),
-    subject: [["CN", "Keyward admin listener"]],
-    issuer: caName,
-    notBefore: new Date(now.getTime() - DAY),
-    notAfter: new Date(now.getTime() + 825 * DAY),
-    publicKey: server.publicKey,
-    signingKey: ca.privateKey,
-    isCa: false,
-    keyUsage: ["digitalSignature"],
-    extensions: [subjectAltNames(hosts), extendedKeyUsage(EKU_SERVER)],
-  });
-  writeSecret(join(dir, "server.key"), pemKey(server.privateKey));
-  writeFileSync(join(dir, "server.pem"), pem("CERTIFICATE", serverDer), { flag: "wx" });
+  const server = issueLeaf("Keyward admin listener", ca.privateKey, now, [
+    subjectAltNames(hosts),
+    extendedKeyUsage(EKU_SERVER),
+  ]);
+  writeSecret(join(dir, "server.key"), server.keyPem);
+  writeFileSync(join(dir, "server.pem"), server.certPem, { flag: "wx" });
   return addAdminClient(dataDir, options.clientName ?? "admin", now);
 }
 
@@ -108,21 +100,7 @@ export function addAdminClient(
   const caKey = readOrFail(join(dir, "ca.key"));
   if (existsSync(join(dir, "clients", `${name}.key`)))
     throw new KeywardError("ERR_SERVICE_CONFIG", `an admin client named ${name} already exists`);
-  const client = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const der = buildCertificate({
-    serial: serial(),
-    subject: [["CN", name]],
-    issuer: [["CN", "Keyward admin CA"]],
-    notBefore: new Date(now.getTime() - DAY),
-    notAfter: new Date(now.getTime() + 825 * DAY),
-    publicKey: client.publicKey,
-    signingKey: createPrivateKey(caKey),
-    isCa: false,
-    keyUsage: ["digitalSignature"],
-    extensions: [extendedKeyUsage(EKU_CLIENT)],
-  });
-  const keyPem = pemKey(client.privateKey);
-  const certPem = pem("CERTIFICATE", der);
+  const { keyPem, certPem } = issueLeaf(name, createPrivateKey(caKey), now, [extendedKeyUsage(EKU_CLIENT)]);
   mkdirSync(join(dir, "clients"), { recursive: true, mode: 0o700 });
   writeSecret(join(dir, "clients", `${name}.key`), keyPem);
   writeFileSync(join(dir, "clients", `${name}.pem`), certPem, { flag: "wx" });
@@ -171,6 +149,29 @@ function readOrFail(path: string): string {
 // Secret files: created exclusively (O_EXCL) with mode 0600, never readable by others.
 function writeSecret(path: string, data: string): void {
   writeFileSync(path, data, { flag: "wx", mode: 0o600 });
+}
+
+// A P-256 end-entity certificate issued by the admin CA, valid 825 days (the CA/B ceiling).
+function issueLeaf(
+  commonName: string,
+  caKey: KeyObject,
+  now: Date,
+  extensions: readonly { oid: string; value: Uint8Array }[],
+): { keyPem: string; certPem: string } {
+  const leaf = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const der = buildCertificate({
+    serial: serial(),
+    subject: [["CN", commonName]],
+    issuer: [["CN", CA_NAME]],
+    notBefore: new Date(now.getTime() - DAY),
+    notAfter: new Date(now.getTime() + 825 * DAY),
+    publicKey: leaf.publicKey,
+    signingKey: caKey,
+    isCa: false,
+    keyUsage: ["digitalSignature"],
+    extensions,
+  });
+  return { keyPem: pemKey(leaf.privateKey), certPem: pem("CERTIFICATE", der) };
 }
 
 function serial(): Uint8Array {

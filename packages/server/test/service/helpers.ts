@@ -1,7 +1,9 @@
 /** Shared by the service tests: a simulated platform, the service on SQLite, attested clients. */
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { createClient, type Transport } from "@connectrpc/connect";
 import { type Policy, policyFromObject } from "@keyward/attest/appraisal";
 import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
@@ -67,8 +69,11 @@ export async function startFixtureOn(policies: Policy[], open: (dir: string) => 
   return { dir, platform, store, masterKey, service };
 }
 
-/** A client acting as a simulated enclave with MRENCLAVE = mr(m), verifying the service's identity. */
-export async function clientAs(platform: SimPlatform, port: number, m: number, debug = false) {
+/**
+ * What a simulated enclave with MRENCLAVE = mr(m) needs to call the service: its RA-TLS credential,
+ * and a verifier that accepts only the service's simulated identity.
+ */
+export async function simulatedCaller(platform: SimPlatform, m: number, debug = false) {
   const root = parsePemCertificates(platform.rootCertificatePem)[0];
   if (root === undefined) throw new Error("no root");
   const verifier = createDcapVerifier({ anchors: [{ certificate: root, platform: "simulated" }] });
@@ -86,16 +91,43 @@ export async function clientAs(platform: SimPlatform, port: number, m: number, d
       ...(debug ? { debug: true } : {}),
     }),
   });
-  const { transport } = await createRaTlsGrpcTransport({
-    host: "127.0.0.1",
-    port,
-    credential,
-    peerVerifier: createPeerVerifier({
-      verify: (der, at) => verifyRaTlsCertificate(der, { verifier, collateral, at, policy }),
-    }),
+  const peerVerifier = createPeerVerifier({
+    verify: (der, at) => verifyRaTlsCertificate(der, { verifier, collateral, at, policy }),
   });
+  return { credential, peerVerifier };
+}
+
+/** A client acting as a simulated enclave with MRENCLAVE = mr(m), verifying the service's identity. */
+export async function clientAs(platform: SimPlatform, port: number, m: number, debug = false) {
+  const { credential, peerVerifier } = await simulatedCaller(platform, m, debug);
+  const { transport } = await createRaTlsGrpcTransport({ host: "127.0.0.1", port, credential, peerVerifier });
   lastTransport = transport;
   return createClient(SecretProvisioningService, transport);
+}
+
+/** `keyward serve --simulation` as a child process; resolves with its ports (from the "listening" log line). */
+export function spawnServe(
+  keyward: string,
+  dir: string,
+  extra: readonly string[] = [],
+): Promise<{ child: ChildProcess; port: number; adminPort?: number; opsPort?: number }> {
+  const child = spawn(
+    process.execPath,
+    [keyward, "serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--simulation", ...extra],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`serve exited ${code}`)));
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      try {
+        const j = JSON.parse(line);
+        if (j.event === "listening")
+          resolve({ child, port: j.port, adminPort: j.adminPort, opsPort: j.opsPort });
+      } catch {
+        // not a log line
+      }
+    });
+  });
 }
 
 let lastTransport: Transport | undefined;

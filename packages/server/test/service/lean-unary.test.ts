@@ -8,17 +8,10 @@ import type { ClientHttp2Session } from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { policyFromObject } from "@keyward/attest/appraisal";
-import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
-import { verifyRaTlsCertificate } from "@keyward/attest/ratls";
-import { parsePemCertificates } from "@keyward/attest/x509";
-import { issueRaTlsCertificate } from "@keyward/platform/ratls";
-import { simulatedPlatformAttester } from "@keyward/platform/sim";
 import { GetSecretsRequestSchema, GetSecretsResponseSchema } from "@keyward/proto/keyward/v1";
-import { connectRaTlsHttp2, createPeerVerifier } from "@keyward/server/channels";
-import { SIM_SERVICE_MEASUREMENT } from "@keyward/server/service";
+import { connectRaTlsHttp2 } from "@keyward/server/channels";
 import fc from "fast-check";
-import { hex, mr, seedPolicy, startFixture } from "./helpers.ts";
+import { seedPolicy, simulatedCaller, startFixture } from "./helpers.ts";
 
 let f: Awaited<ReturnType<typeof startFixture>>;
 let session: ClientHttp2Session;
@@ -26,29 +19,12 @@ const PATH = "/keyward.v1.SecretProvisioningService/GetSecrets";
 
 before(async () => {
   f = await startFixture([seedPolicy("app", 0xd1)]);
-  const root = parsePemCertificates(f.platform.rootCertificatePem)[0];
-  assert.ok(root);
-  const verifier = createDcapVerifier({ anchors: [{ certificate: root, platform: "simulated" }] });
-  const collateral = parseCollateralJson(f.platform.collateralJson("sgx"));
-  const policy = policyFromObject(
-    { id: "s", platforms: ["simulated"], mrEnclave: [hex(SIM_SERVICE_MEASUREMENT)] },
-    "t",
-  );
-  const credential = await issueRaTlsCertificate({
-    attester: simulatedPlatformAttester(f.platform, {
-      mrEnclave: mr(0xd1),
-      mrSigner: mr(2),
-      isvProdId: 1,
-      isvSvn: 1,
-    }),
-  });
+  const { credential, peerVerifier } = await simulatedCaller(f.platform, 0xd1);
   ({ session } = await connectRaTlsHttp2({
     host: "127.0.0.1",
     port: f.service.port,
     credential,
-    peerVerifier: createPeerVerifier({
-      verify: (der, at) => verifyRaTlsCertificate(der, { verifier, collateral, at, policy }),
-    }),
+    peerVerifier,
   }));
 });
 after(async () => {

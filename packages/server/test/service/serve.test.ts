@@ -4,12 +4,11 @@
  * concurrent clients writing one chain.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { initSimPlatform, type SimPlatform } from "@keyward/platform/sim";
@@ -22,7 +21,7 @@ import {
   verifyChain,
 } from "@keyward/server/service";
 import pg from "pg";
-import { clientAs, hex, mr } from "./helpers.ts";
+import { clientAs, hex, mr, spawnServe } from "./helpers.ts";
 
 const KEYWARD = fileURLToPath(new URL("../../../cli/bin/keyward.ts", import.meta.url));
 const PG_URL = process.env.KEYWARD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -62,28 +61,11 @@ async function seed(store: Store, dir: string) {
   await store.close();
 }
 
-/** Starts `keyward serve` and resolves with its port (from its "listening" JSON log line). */
-function serve(
-  dir: string,
-  extra: string[] = [],
-): Promise<{ child: ChildProcess; port: number; opsPort?: number }> {
-  const child = spawn(
-    process.execPath,
-    [KEYWARD, "serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--simulation", ...extra],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`serve exited ${code}`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      try {
-        const j = JSON.parse(line);
-        if (j.event === "listening") resolve({ child, port: j.port, opsPort: j.opsPort });
-      } catch {
-        // not a log line
-      }
-    });
-  });
+/** Starts `keyward serve` (killed after the tests) and resolves with its ports. */
+async function serve(dir: string, extra: string[] = []) {
+  const started = await spawnServe(KEYWARD, dir, extra);
+  children.push(started.child);
+  return started;
 }
 
 describe("keyward serve processes", () => {
