@@ -60,7 +60,9 @@ export class AuditWriter {
       id: this.#nextId++,
       items: batch.map((w) => ({ event: w.event, at: w.at })),
     };
-    this.#thread().postMessage(message);
+    const worker = this.#thread();
+    worker.ref(); // a batch in flight keeps the process alive until it is durable
+    worker.postMessage(message);
   }
 
   #thread(): Worker {
@@ -78,6 +80,7 @@ export class AuditWriter {
       } else {
         for (const [i, w] of batch.entries()) w.resolve(r.entries[i] as AuditEntry);
       }
+      if (this.#queue.length === 0) worker.unref(); // idle: the thread alone keeps nothing running
       this.#send();
     });
     // A thread that dies fails what it held; the next append starts a new one.
