@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -66,6 +66,59 @@ describe("configuration", () => {
     assert.throws(() => loadServiceConfig("/d", { databaseUrl: "mysql://x" }, {}), {
       code: "ERR_SERVICE_CONFIG",
     });
+  });
+
+  it("reads the listeners, hardware-mode and master-key settings", () => {
+    const d = loadServiceConfig("/d", {}, {});
+    assert.deepEqual(d.adminListen, { host: "127.0.0.1", port: 7444 });
+    assert.equal(d.adminListenExplicit, false);
+    assert.equal(d.challengeListen, undefined);
+    assert.equal(d.pccsUrl, "https://api.trustedservices.intel.com");
+    assert.equal(d.attester, "auto");
+    assert.equal(d.masterKeyFileExplicit, false);
+    const c = loadServiceConfig(
+      "/d",
+      { adminListen: "[::1]:0", attester: "gramine" },
+      {
+        KEYWARD_CHALLENGE_LISTEN: "0.0.0.0:7445",
+        KEYWARD_PCCS_URL: "https://pccs.internal:8081",
+        KEYWARD_MASTER_KEY_FILE: "/k",
+      },
+    );
+    assert.deepEqual(c.adminListen, { host: "::1", port: 0 });
+    assert.equal(c.adminListenExplicit, true);
+    assert.deepEqual(c.challengeListen, { host: "0.0.0.0", port: 7445 });
+    assert.equal(c.pccsUrl, "https://pccs.internal:8081");
+    assert.equal(c.attester, "gramine");
+    assert.equal(c.masterKeyFile, "/k");
+    assert.equal(c.masterKeyFileExplicit, true);
+    for (const bad of [
+      { attester: "sgx-sdk" },
+      { pccsUrl: "ftp://x" },
+      { adminListen: "7444" },
+      { challengeListen: "h:99999" },
+    ])
+      assert.throws(
+        () => loadServiceConfig("/d", bad, {}),
+        { code: "ERR_SERVICE_CONFIG" },
+        JSON.stringify(bad),
+      );
+  });
+
+  it("refuses to start an Admin listener that was asked for without credentials, and hardware mode without a TEE", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kw-cfg-"));
+    const { runService } = await import("@keyward/server/service");
+    const silent = createLogger(new Writable({ write: (_c, _e, cb) => cb() }));
+    await assert.rejects(
+      runService(loadServiceConfig(dir, { simulation: true, adminListen: "127.0.0.1:0" }, {}), silent),
+      { code: "ERR_SERVICE_CONFIG" },
+    );
+    // Without configfs-tsm (this machine is no TDX guest) hardware mode has no identity to serve with.
+    if (existsSync("/sys/kernel/config/tsm/report")) return;
+    await assert.rejects(
+      runService(loadServiceConfig(dir, { listen: "127.0.0.1:0", attester: "configfs-tsm" }, {}), silent),
+      (e: Error & { code?: string }) => /^ERR_(ATTESTER|ENCLAVE)_/.test(e.code ?? ""),
+    );
   });
 });
 
