@@ -11,16 +11,9 @@
 import { secretEqual } from "../../crypto/secret-equal.ts";
 import { type Credential, type CredentialKey, makeCredential } from "../../crypto/tpm-credential.ts";
 import { KeywardError } from "../../errors/keyward-error.ts";
-import { TPM_ECC, TPMA_OBJECT } from "./constants.ts";
+import { hasAkAttributes, TPM_ECC } from "./constants.ts";
 import type { TrustedEk } from "./ek-certificate.ts";
 import { parseTpm2bPublic, type TpmPublic } from "./public-area.ts";
-
-const REQUIRED =
-  TPMA_OBJECT.fixedTPM |
-  TPMA_OBJECT.fixedParent |
-  TPMA_OBJECT.sensitiveDataOrigin |
-  TPMA_OBJECT.restricted |
-  TPMA_OBJECT.sign;
 
 /** An outstanding AK challenge: send `credential` to the TPM's owner, keep the rest. */
 export interface AkChallenge {
@@ -108,7 +101,7 @@ export function pinnedAk(akPublic: Uint8Array | TpmPublic, pinnedNames: readonly
 }
 
 function requireAkAttributes(ak: TpmPublic): void {
-  if ((ak.attributes & REQUIRED) !== REQUIRED || (ak.attributes & TPMA_OBJECT.decrypt) !== 0) {
+  if (!hasAkAttributes(ak.attributes)) {
     throw new KeywardError(
       "ERR_TPM_AK_ATTRIBUTES",
       `AK attributes 0x${ak.attributes.toString(16).padStart(8, "0")} are not those of a restricted signing key bound to its TPM`,

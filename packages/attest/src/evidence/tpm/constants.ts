@@ -45,6 +45,22 @@ export const TPMA_OBJECT = {
   sign: 1 << 18,
 } as const;
 
+const AK_REQUIRED =
+  TPMA_OBJECT.fixedTPM |
+  TPMA_OBJECT.fixedParent |
+  TPMA_OBJECT.sensitiveDataOrigin |
+  TPMA_OBJECT.restricted |
+  TPMA_OBJECT.sign;
+
+/**
+ * Whether `attributes` are those of an attestation key: a restricted signing key generated in its
+ * TPM that can never leave it (fixedTPM, fixedParent, sensitiveDataOrigin, restricted, sign) and
+ * cannot decrypt. Only such a key's quote says "the TPM attested this".
+ */
+export function hasAkAttributes(attributes: number): boolean {
+  return (attributes & AK_REQUIRED) === AK_REQUIRED && (attributes & TPMA_OBJECT.decrypt) === 0;
+}
+
 /** TPM_GENERATED_VALUE: the magic of every TPMS_ATTEST the TPM makes. */
 export const TPM_GENERATED_VALUE = 0xff544347;
 /** TPM_ST_ATTEST_QUOTE. */

@@ -17,7 +17,7 @@ import { verifyTpmSignature } from "../../crypto/tpm-signature.ts";
 import type { ErrorCode } from "../../errors/codes.ts";
 import { KeywardError } from "../../errors/keyward-error.ts";
 import { type PcrBankSelection, parseTpmQuoteAttest } from "./attest.ts";
-import { TPM_ALG, TPM_ECC, TPM_HASHES, TPMA_OBJECT } from "./constants.ts";
+import { hasAkAttributes, TPM_ALG, TPM_ECC, TPM_HASHES } from "./constants.ts";
 import { pcrDigestOf, splitPcrValues } from "./pcr.ts";
 import type { TpmPublic } from "./public-area.ts";
 import { parseTpmtSignature } from "./signature.ts";
@@ -73,13 +73,6 @@ export interface TpmQuoteVerdict {
   readonly pcrs: readonly { readonly hash: number; readonly index: number; readonly value: Uint8Array }[];
 }
 
-const REQUIRED =
-  TPMA_OBJECT.fixedTPM |
-  TPMA_OBJECT.fixedParent |
-  TPMA_OBJECT.sensitiveDataOrigin |
-  TPMA_OBJECT.restricted |
-  TPMA_OBJECT.sign;
-
 /**
  * Verifies a quote.
  * @throws KeywardError with `detail.check` naming the failed check
@@ -126,10 +119,7 @@ function runChecks(c: TpmQuoteCheck, collect: KeywardError[] | undefined): TpmQu
   //    attested this"; an unrestricted key signs whatever bytes it is given (tpm2_checkquote
   //    accepts those forgeries).
   step(() => {
-    if (
-      ak.attributes !== undefined &&
-      ((ak.attributes & REQUIRED) !== REQUIRED || (ak.attributes & TPMA_OBJECT.decrypt) !== 0)
-    ) {
+    if (ak.attributes !== undefined && !hasAkAttributes(ak.attributes)) {
       fail(
         "ERR_TPM_AK_ATTRIBUTES",
         "akAttributes",
