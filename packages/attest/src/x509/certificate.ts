@@ -23,7 +23,8 @@ export type KeyUsage =
   | "encipherOnly"
   | "decipherOnly";
 
-const KEY_USAGE_BITS: readonly KeyUsage[] = [
+/** The key usages in bit order (bit 0 = digitalSignature), for parsing and for building. */
+export const KEY_USAGE_BITS: readonly KeyUsage[] = [
   "digitalSignature",
   "nonRepudiation",
   "keyEncipherment",

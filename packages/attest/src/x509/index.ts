@@ -2,6 +2,7 @@ export type { Certificate, Extension, KeyUsage } from "./certificate.ts";
 export {
   certificateToPem,
   findExtension,
+  KEY_USAGE_BITS,
   nameToString,
   parseCertificate,
   parsePemCertificates,

@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash, createPublicKey, type KeyObject, sign } from "node:crypto";
-import { OID_EXT, OID_SIG } from "@keyward/attest/x509";
+import { KEY_USAGE_BITS, type KeyUsage, OID_EXT, OID_SIG } from "@keyward/attest/x509";
 import {
   derBitString,
   derBoolean,
@@ -165,18 +165,10 @@ function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Arra
   return derSequence(derOid(oid), ...(critical ? [derBoolean(true)] : []), derOctetString(value));
 }
 
-function keyUsageBits(usages: readonly string[]): Uint8Array {
-  const order = [
-    "digitalSignature",
-    "nonRepudiation",
-    "keyEncipherment",
-    "dataEncipherment",
-    "keyAgreement",
-    "keyCertSign",
-    "cRLSign",
-  ];
+// The usages a spec may name all sit in the first byte of the bit string (bits 0–7).
+function keyUsageBits(usages: readonly KeyUsage[]): Uint8Array {
   let bits = 0;
-  for (const u of usages) bits |= 0x80 >> order.indexOf(u);
+  for (const u of usages) bits |= 0x80 >> KEY_USAGE_BITS.indexOf(u);
   // DER BIT STRING: trailing zero bits are not encoded (X.690 §11.2.2).
   let unused = 0;
   while (unused < 7 && (bits & (1 << unused)) === 0) unused++;
