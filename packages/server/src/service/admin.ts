@@ -13,7 +13,12 @@
 import type { Http2SecureServer } from "node:http2";
 import { createSecureServer } from "node:http2";
 import type { TLSSocket } from "node:tls";
-import { createContextKey, createContextValues, type HandlerContext } from "@connectrpc/connect";
+import {
+  type ConnectRouter,
+  createContextKey,
+  createContextValues,
+  type HandlerContext,
+} from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type Appraisal, appraise, policyFromObject } from "@keyward/attest/appraisal";
 import { KeywardError } from "@keyward/attest/errors";
@@ -23,6 +28,7 @@ import {
   type VerifiedQuote,
   verifiedFromRecord,
 } from "@keyward/attest/evidence";
+import { pemBlocks } from "@keyward/attest/x509";
 import { AdminService } from "@keyward/proto/keyward/v1";
 import type { VerifyCertificate } from "@keyward/server/channels";
 import { parse as parseYaml } from "yaml";
@@ -71,26 +77,20 @@ export function adminOperations(deps: AdminDeps) {
   const { store, masterKey, policies } = deps;
   const now = deps.now ?? (() => new Date());
 
-  function claimsOf(subject: ExplainSubject): Promise<VerifiedQuote> | VerifiedQuote {
+  async function claimsOf(subject: ExplainSubject): Promise<VerifiedQuote> {
     if ("auditSeq" in subject) return replayed(subject.auditSeq);
     const bytes = subject.evidence;
     if (bytes.byteLength === 0 || bytes.byteLength > MAX_VALUE)
       throw new KeywardError("ERR_SERVICE_REQUEST_INVALID", "evidence is empty or larger than 1 MiB");
-    const text = Buffer.from(bytes.subarray(0, 32)).toString("latin1");
-    if (text.startsWith("-----BEGIN CERTIFICATE-----") || bytes[0] === 0x30) {
+    const pem = Buffer.from(bytes.subarray(0, 11)).toString("latin1") === "-----BEGIN ";
+    if (pem || bytes[0] === 0x30) {
+      // An RA-TLS certificate, PEM (strictly decoded) or DER.
       if (deps.verifyCertificate === undefined)
         throw new KeywardError("ERR_SERVICE_CONFIG", "this service cannot verify RA-TLS certificates");
-      const der = text.startsWith("-----BEGIN")
-        ? new Uint8Array(
-            Buffer.from(
-              Buffer.from(bytes)
-                .toString("latin1")
-                .replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ""),
-              "base64",
-            ),
-          )
+      const der = pem
+        ? (pemBlocks(Buffer.from(bytes).toString("latin1"), "CERTIFICATE", 1)[0] ?? bytes)
         : bytes;
-      return Promise.resolve(deps.verifyCertificate(der, now())).then((v) => v.verified);
+      return (await deps.verifyCertificate(der, now())).verified;
     }
     if (deps.verifyQuote === undefined)
       throw new KeywardError("ERR_SERVICE_CONFIG", "this service cannot verify quotes");
@@ -129,12 +129,14 @@ export function adminOperations(deps: AdminDeps) {
     },
 
     async listSecrets(): Promise<{ name: string; version: number }[]> {
-      const newest = new Map<string, number>();
-      for (const s of await store.listSecretVersions()) {
-        if ((await store.getSecret(s.name)) === undefined) continue; // deleted
-        newest.set(s.name, Math.max(newest.get(s.name) ?? 0, s.version));
+      // The newest live version of each name (deleted names have none).
+      const names = new Set((await store.listSecretVersions()).map((s) => s.name));
+      const out: { name: string; version: number }[] = [];
+      for (const name of names) {
+        const newest = await store.getSecret(name);
+        if (newest !== undefined) out.push({ name, version: newest.version });
       }
-      return [...newest].map(([name, version]) => ({ name, version }));
+      return out;
     },
 
     async createKey(subject: string, keyId: string, algorithm: string): Promise<{ version: number }> {
@@ -252,7 +254,7 @@ export function adminRoutes(ops: AdminOperations, stepUp: AdminStepUp = async ()
         throw toConnectError(e);
       }
     };
-  return (router: import("@connectrpc/connect").ConnectRouter) =>
+  return (router: ConnectRouter) =>
     router.service(AdminService, {
       putSecret: guard("secret.put", (r, s) => ops.putSecret(s, r.name, r.value)),
       deleteSecret: guard("secret.delete", (r, s) => ops.deleteSecret(s, r.name)),

@@ -236,6 +236,11 @@ describe("Admin listener", () => {
       admin.explain({ subject: { case: "evidence", value: new Uint8Array([0x30, 3, 1, 2]) }, policyId: "" }),
     );
     assert.match(malformed, /^ERR_(DER|X509|BYTES)_/);
+    const badPem = new TextEncoder().encode("-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----\n");
+    assert.equal(
+      await code(admin.explain({ subject: { case: "evidence", value: badPem }, policyId: "" })),
+      "ERR_ENCODING_INVALID",
+    );
     // An entry that records no attestation decision (an admin change) cannot be replayed.
     const change = entries.find((e) => e.action === "secret.put") ?? assert.fail("no secret.put entry");
     assert.equal(
