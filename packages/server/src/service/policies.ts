@@ -124,17 +124,21 @@ export async function createPolicySet(
     policies: [],
   };
   let lastFiles: readonly PolicyEntry[] | undefined;
+  let lastShadowed = "";
   const combine = () => {
     const fileEntries = files.entries();
     const ids = new Set(fileEntries.map((e) => e.policy.id));
-    const shadowed = stored.filter((e) => ids.has(e.policy.id));
-    for (const e of shadowed)
-      options.onError?.(
-        new KeywardError(
-          "ERR_SERVICE_POLICY_CONFLICT",
-          `stored policy "${e.policy.id}" is ignored: a policy file defines the same id`,
-        ),
-      );
+    const shadowed = stored.filter((e) => ids.has(e.policy.id)).map((e) => e.policy.id);
+    // Said once per change of the conflict, not on every poll.
+    if (shadowed.join("\0") !== lastShadowed)
+      for (const id of shadowed)
+        options.onError?.(
+          new KeywardError(
+            "ERR_SERVICE_POLICY_CONFLICT",
+            `stored policy "${id}" is ignored: a policy file defines the same id`,
+          ),
+        );
+    lastShadowed = shadowed.join("\0");
     const entries = [...fileEntries, ...stored.filter((e) => !ids.has(e.policy.id))];
     combined = { entries, policies: entries.map((e) => e.policy) };
     lastFiles = fileEntries;

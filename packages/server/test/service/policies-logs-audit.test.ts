@@ -9,9 +9,12 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   createLogger,
+  createPolicySet,
   loadPolicyDir,
+  loadPolicyEntries,
   loadServiceConfig,
   openSqliteStore,
+  type PolicyEntry,
   watchPolicyDir,
 } from "@keyward/server/service";
 
@@ -49,6 +52,36 @@ describe("policies from a directory", () => {
     assert.match((errors[0] as Error).message, /b\.json/);
     writeFileSync(join(dir, "b.json"), JSON.stringify(seed));
     assert.throws(() => loadPolicyDir(dir), /already defined in a\.json/);
+  });
+});
+
+describe("policies in force: files and stored policies", () => {
+  it("puts files first, ignores a stored policy a file shadows, and says so once", async () => {
+    const store = openSqliteStore(mkdtempSync(join(tmpdir(), "kw-ps-")));
+    const audit = { action: "policy.put", outcome: "ok", subject: "admin:test" } as const;
+    await store.putPolicy("shared", JSON.stringify({ ...seed, id: "shared" }), audit);
+    await store.putPolicy("only-stored", JSON.stringify({ ...seed, id: "only-stored" }), audit);
+    let files: PolicyEntry[] = [];
+    const errors: string[] = [];
+    const set = await createPolicySet({ entries: () => files, close: () => undefined }, store, {
+      onError: (e) => errors.push((e as { code: string }).code),
+    });
+    assert.deepEqual(
+      set.entries().map((e) => `${e.policy.id}@${e.source}`),
+      ["only-stored@store", "shared@store"],
+    );
+    const dir = mkdtempSync(join(tmpdir(), "kw-ps-files-"));
+    writeFileSync(join(dir, "shared.json"), JSON.stringify({ ...seed, id: "shared" }));
+    files = loadPolicyEntries(dir);
+    assert.deepEqual(
+      set.entries().map((e) => `${e.policy.id}@${e.source}`),
+      ["shared@file:shared.json", "only-stored@store"],
+    );
+    await set.refresh();
+    await set.refresh();
+    assert.deepEqual(errors, ["ERR_SERVICE_POLICY_CONFLICT"]);
+    set.close();
+    await store.close();
   });
 });
 
