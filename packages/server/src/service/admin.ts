@@ -38,7 +38,7 @@ import { sealSecret } from "./envelope.ts";
 import { toConnectError } from "./errors.ts";
 import { createOrRotateKey, KEY_ALGORITHMS, type KeyAlgorithm } from "./kms.ts";
 import { type Listening, listenOn } from "./listening.ts";
-import type { PolicySet } from "./policies.ts";
+import { type PolicySet, whereIn } from "./policies.ts";
 import { checkSecretName, type Store } from "./store.ts";
 
 /** The second-factor seam: resolves to allow, throws (ERR_ADMIN_STEP_UP_REQUIRED) to refuse. */
@@ -163,9 +163,13 @@ export function adminOperations(deps: AdminDeps) {
       try {
         value = yaml ? parseYaml(document) : JSON.parse(document);
       } catch (cause) {
-        throw new KeywardError("ERR_POLICY_INVALID", `request: not valid ${yaml ? "YAML" : "JSON"}`, {
-          cause,
-        });
+        throw new KeywardError(
+          "ERR_POLICY_INVALID",
+          `request: not valid ${yaml ? "YAML" : "JSON"}${whereIn(cause)}`,
+          {
+            cause,
+          },
+        );
       }
       const policy = policyFromObject(value, "request"); // names every problem with its path
       const file = policies.entries().find((e) => e.policy.id === policy.id && e.source !== "store");

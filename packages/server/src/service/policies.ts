@@ -39,7 +39,7 @@ export function loadPolicyEntries(dir: string): PolicyEntry[] {
     } catch (cause) {
       throw new KeywardError(
         "ERR_SERVICE_CONFIG",
-        `${name}: not valid ${name.endsWith(".json") ? "JSON" : "YAML"}: ${(cause as Error).message}`,
+        `${name}: not valid ${name.endsWith(".json") ? "JSON" : "YAML"}${whereIn(cause)}`,
         { cause },
       );
     }
@@ -55,6 +55,18 @@ export function loadPolicyEntries(dir: string): PolicyEntry[] {
     }
   }
   return out;
+}
+
+/**
+ * Where a JSON or YAML parser stopped (" at line L, column C"), without the parser's message: those
+ * quote the text around the error, and a policy's text may hold an app token.
+ */
+export function whereIn(cause: unknown): string {
+  const yaml = (cause as { linePos?: readonly { line: number; col: number }[] }).linePos?.[0];
+  if (yaml !== undefined) return ` at line ${yaml.line}, column ${yaml.col}`;
+  const json = /line (\d+) column (\d+)/.exec(String((cause as Error)?.message));
+  if (json !== null) return ` at line ${json[1]}, column ${json[2]}`;
+  return "";
 }
 
 export interface PolicyWatcher {
@@ -148,8 +160,16 @@ export async function createPolicySet(
     const next: PolicyEntry[] = [];
     for (const r of rows) {
       try {
+        let value: unknown;
+        try {
+          value = JSON.parse(r.document);
+        } catch (cause) {
+          throw new KeywardError("ERR_SERVICE_CONFIG", `store:${r.id}: not valid JSON${whereIn(cause)}`, {
+            cause,
+          });
+        }
         next.push({
-          policy: policyFromObject(JSON.parse(r.document), `store:${r.id}`),
+          policy: policyFromObject(value, `store:${r.id}`),
           source: "store",
           version: r.version,
         });

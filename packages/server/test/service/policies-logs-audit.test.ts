@@ -39,6 +39,29 @@ describe("policies from a directory", () => {
     assert.deepEqual(p[0]?.secrets, { master_key: "occlum/1/image_key" });
   });
 
+  it("says where a file does not parse, never what it says there (it may hold a token)", () => {
+    for (const [name, text, where] of [
+      [
+        "t.json",
+        '{"id":"t","app_token": supersecret-token}',
+        /^t\.json: not valid JSON( at line 1, column \d+)?$/,
+      ],
+      [
+        "t.yaml",
+        'id: t\napp_token: "supersecret-token\nfoo: [',
+        /^t\.yaml: not valid YAML at line \d+, column \d+$/,
+      ],
+    ] as const) {
+      const dir = mkdtempSync(join(tmpdir(), "kw-pol-"));
+      writeFileSync(join(dir, name), text);
+      assert.throws(
+        () => loadPolicyDir(dir),
+        (e: Error & { code?: string }) =>
+          e.code === "ERR_SERVICE_CONFIG" && where.test(e.message) && !e.message.includes("supersecret"),
+      );
+    }
+  });
+
   it("names the file and the problem; a bad reload keeps the previous set", () => {
     const dir = mkdtempSync(join(tmpdir(), "kw-pol-"));
     writeFileSync(join(dir, "a.json"), JSON.stringify(seed));
