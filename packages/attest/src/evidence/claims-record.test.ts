@@ -31,11 +31,12 @@ describe("claims records", () => {
     const { q } = verified.find((v) => v.q.tee === "sgx") ?? assert.fail("no SGX vector");
     const r = JSON.parse(JSON.stringify(claimsRecord(q)));
     r.claims.mrEnclave = r.claims.mrEnclave.slice(2);
-    assert.throws(() => verifiedFromRecord(r), /\$\.claims\.mrEnclave: expected 32 bytes/);
+    const invalid = (message: RegExp) => ({ code: "ERR_INPUT_INVALID", message });
+    assert.throws(() => verifiedFromRecord(r), invalid(/\$\.claims\.mrEnclave: expected 32 bytes/));
     delete r.claims.mrEnclave;
-    assert.throws(() => verifiedFromRecord(r), /\$\.claims\.mrEnclave/);
-    assert.throws(() => verifiedFromRecord({ ...r, platform: "real" }), /\$\.platform/);
-    assert.throws(() => verifiedFromRecord(null), /claims record \$: expected an object/);
+    assert.throws(() => verifiedFromRecord(r), invalid(/\$\.claims\.mrEnclave/));
+    assert.throws(() => verifiedFromRecord({ ...r, platform: "real" }), invalid(/\$\.platform/));
+    assert.throws(() => verifiedFromRecord(null), invalid(/claims record \$: expected an object/));
   });
 
   it("never crash on mutated records (property)", () => {

@@ -13,7 +13,10 @@ import { KeywardError } from "@keyward/attest/errors";
 import { initSimPlatform, type SimPlatform } from "@keyward/platform/sim";
 import {
   type AdminClient,
+  addAdminClient,
   adminDir,
+  adminOperations,
+  adminRoutes,
   connectAdmin,
   createLogger,
   fromConnectError,
@@ -30,6 +33,13 @@ const silent = createLogger({ write: () => undefined } as unknown as NodeJS.Writ
 let platform: SimPlatform;
 let running: RunningKeyward;
 let admin: AdminClient;
+
+const emptyPolicies = {
+  current: () => [],
+  entries: () => [],
+  refresh: async () => undefined,
+  close: () => undefined,
+};
 
 const code = async (p: Promise<unknown>): Promise<string> => {
   try {
@@ -109,6 +119,52 @@ describe("keyward serve's challenge listener", () => {
 });
 
 describe("Admin listener", () => {
+  it("never overwrites credentials, and names operators strictly", () => {
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+      return "returned";
+    };
+    assert.equal(
+      code(() => initAdminCredentials(dir)),
+      "ERR_SERVICE_CONFIG",
+    );
+    assert.equal(
+      code(() => addAdminClient(dir, "admin")),
+      "ERR_SERVICE_CONFIG",
+    );
+    assert.equal(
+      code(() => addAdminClient(dir, "bad name")),
+      "ERR_SERVICE_CONFIG",
+    );
+    assert.equal(
+      code(() => loadAdminClientCredentials(dir, "nobody")),
+      "ERR_SERVICE_CONFIG",
+    );
+    assert.equal(addAdminClient(dir, "second-operator").name, "second-operator");
+    assert.equal(statSync(join(adminDir(dir), "clients", "second-operator.key")).mode & 0o777, 0o600);
+  });
+
+  it("answers no call whose context carries no verified operator (ERR_ADMIN_UNAUTHENTICATED)", async () => {
+    // The listener refuses such callers in the handshake; the handlers refuse them again.
+    const { createClient, createRouterTransport } = await import("@connectrpc/connect");
+    const { AdminService } = await import("@keyward/proto/keyward/v1");
+    const ops = adminOperations({
+      store: running.store,
+      masterKey: new Uint8Array(32),
+      policies: emptyPolicies,
+    });
+    const bare = createClient(AdminService, createRouterTransport(adminRoutes(ops)));
+    assert.equal(await code(bare.listSecrets({})), "ERR_ADMIN_UNAUTHENTICATED");
+    assert.equal(
+      await code(bare.putSecret({ name: "x", value: new Uint8Array(1) })),
+      "ERR_ADMIN_UNAUTHENTICATED",
+    );
+  });
+
   it("keeps the admin keys 0600 and refuses clients without an admin-CA certificate", async () => {
     for (const f of ["ca.key", "server.key", "clients/admin.key"])
       assert.equal(statSync(join(adminDir(dir), f)).mode & 0o777, 0o600, f);

@@ -108,6 +108,17 @@ describe("the lean unary gRPC path", () => {
     }
   });
 
+  it("refuses every truncation of a well-formed call (INVALID_ARGUMENT)", async () => {
+    const whole = frame(
+      toBinary(GetSecretsRequestSchema, create(GetSecretsRequestSchema, { names: ["master_key"] })),
+    );
+    for (let n = 0; n < whole.byteLength; n++) {
+      const r = await call(whole.subarray(0, n));
+      assert.equal(grpcStatus(r), "3", `truncated to ${n} bytes`);
+      assert.match(grpcMessage(r), /^ERR_SERVICE_REQUEST_INVALID: /);
+    }
+  });
+
   it("refuses an oversized message with RESOURCE_EXHAUSTED, and keeps serving", async () => {
     const r = await call(frame(new Uint8Array(2 << 20)));
     assert.equal(grpcStatus(r), "8");
