@@ -31,12 +31,7 @@ export async function sealWith(
   data: Uint8Array,
   options: SealOptions,
 ): Promise<Uint8Array> {
-  const keyOf = attester.sealingKey;
-  if (keyOf === undefined)
-    throw new KeywardError(
-      "ERR_ATTESTER_UNAVAILABLE",
-      `the ${attester.backend} backend offers no sealing keys`,
-    );
+  const keyOf = sealingKeyOf(attester);
   const self = await attester.identity();
   if (self.tee !== "sgx")
     throw new KeywardError("ERR_ATTESTER_UNAVAILABLE", "sealing needs an SGX enclave identity");
@@ -64,12 +59,7 @@ export async function unsealWith(
   blob: Uint8Array,
   options: { readonly aad?: Uint8Array } = {},
 ): Promise<Uint8Array> {
-  const keyOf = attester.sealingKey;
-  if (keyOf === undefined)
-    throw new KeywardError(
-      "ERR_ATTESTER_UNAVAILABLE",
-      `the ${attester.backend} backend offers no sealing keys`,
-    );
+  const keyOf = sealingKeyOf(attester);
   if (blob.byteLength > MAX_SEALED) invalid(`larger than ${MAX_SEALED} bytes`);
   let r: ByteReader;
   let policyByte: number;
@@ -112,4 +102,13 @@ export async function unsealWith(
 
 function invalid(why: string): never {
   throw new KeywardError("ERR_SEALED_BLOB_INVALID", `sealed blob: ${why}`);
+}
+
+function sealingKeyOf(attester: Attester): NonNullable<Attester["sealingKey"]> {
+  if (attester.sealingKey === undefined)
+    throw new KeywardError(
+      "ERR_ATTESTER_UNAVAILABLE",
+      `the ${attester.backend} backend offers no sealing keys`,
+    );
+  return attester.sealingKey;
 }

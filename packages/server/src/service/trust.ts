@@ -26,11 +26,18 @@ export const SIM_SERVICE_MEASUREMENT = new Uint8Array(
 
 /** Verifies callers' evidence against the simulated platform's root and collateral (simulation mode). */
 export function simulationTrust(platform: SimPlatform): VerifyCertificate {
+  const { verifier, collateral } = simulationVerifier(platform);
+  return (der, at) => verifyRaTlsCertificate(der, { verifier, collateral, at });
+}
+
+// A verifier anchored only at the simulated platform's root, with its SGX collateral.
+function simulationVerifier(platform: SimPlatform) {
   const root = parsePemCertificates(platform.rootCertificatePem)[0];
   if (root === undefined) throw new Error("the simulated platform has no root certificate");
-  const verifier = createDcapVerifier({ anchors: [{ certificate: root, platform: "simulated" }] });
-  const collateral = parseCollateralJson(platform.collateralJson("sgx"));
-  return (der, at) => verifyRaTlsCertificate(der, { verifier, collateral, at });
+  return {
+    verifier: createDcapVerifier({ anchors: [{ certificate: root, platform: "simulated" }] }),
+    collateral: parseCollateralJson(platform.collateralJson("sgx")),
+  };
 }
 
 /** The service's RA-TLS credential as a simulated enclave of `platform`. */
@@ -47,10 +54,7 @@ export function simulatedServiceCredential(platform: SimPlatform): Promise<RaTls
 
 /** Verifies bare DCAP quotes (the challenge–response path) against the simulated platform. */
 export function simulationQuoteTrust(platform: SimPlatform): (quote: Uint8Array, at: Date) => VerifiedQuote {
-  const root = parsePemCertificates(platform.rootCertificatePem)[0];
-  if (root === undefined) throw new Error("the simulated platform has no root certificate");
-  const verifier = createDcapVerifier({ anchors: [{ certificate: root, platform: "simulated" }] });
-  const collateral = parseCollateralJson(platform.collateralJson("sgx"));
+  const { verifier, collateral } = simulationVerifier(platform);
   return (quote, at) => verifier.verify(quote, collateral, at);
 }
 
