@@ -16,7 +16,7 @@ import { secretEqual } from "../../crypto/secret-equal.ts";
 import { verifyTpmSignature } from "../../crypto/tpm-signature.ts";
 import type { ErrorCode } from "../../errors/codes.ts";
 import { KeywardError } from "../../errors/keyward-error.ts";
-import { type PcrBankSelection, parseTpmQuoteAttest } from "./attest.ts";
+import { type PcrBankSelection, parseTpmQuoteAttest, type TpmQuoteAttest } from "./attest.ts";
 import { hasAkAttributes, TPM_ALG, TPM_ECC, TPM_HASHES } from "./constants.ts";
 import { pcrDigestOf, splitPcrValues } from "./pcr.ts";
 import type { TpmPublic } from "./public-area.ts";
@@ -57,19 +57,12 @@ export interface TpmQuoteCheck {
 }
 
 /** A verified quote. */
-export interface TpmQuoteVerdict {
+export interface TpmQuoteVerdict extends Omit<TpmQuoteAttest, "magic" | "type" | "pcrDigest"> {
   /** The AK's Name (absent for a pinned bare key). */
   readonly akName?: Uint8Array;
   /** False when the AK was a bare pinned key, whose attributes could not be checked. */
   readonly akAttributesChecked: boolean;
-  readonly qualifiedSigner: Uint8Array;
-  readonly extraData: Uint8Array;
-  readonly clock: bigint;
-  readonly resetCount: number;
-  readonly restartCount: number;
-  readonly safe: boolean;
-  readonly firmwareVersion: bigint;
-  readonly pcrSelection: readonly PcrBankSelection[];
+  /** The quoted PCR values (their digest is the quote's pcrDigest). */
   readonly pcrs: readonly { readonly hash: number; readonly index: number; readonly value: Uint8Array }[];
 }
 
