@@ -6,7 +6,10 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Appraisal } from "@keyward/attest/appraisal";
+import { KeywardError } from "@keyward/attest/errors";
 import type { AuditEntry, ChainVerdict, ExplainSubject } from "@keyward/server/service";
 import { usageError } from "./args.ts";
 import { dataDir } from "./config.ts";
@@ -141,11 +144,23 @@ async function local(values: Values): Promise<AdminTarget> {
   const service = await import("@keyward/server/service");
   const config = await serviceConfigFrom(values);
   const store = await service.openStore(config);
-  const masterKey = service.loadOrCreateKeyFile(config.masterKeyFile);
+  // The key file is read only by the operations that seal, and created only when the service has
+  // none yet (bootstrap): a service whose key is sealed in its enclave is administered through --admin.
+  let masterKey: Uint8Array | undefined;
+  const key = () => {
+    if (masterKey !== undefined) return masterKey;
+    if (!existsSync(config.masterKeyFile) && existsSync(join(config.dataDir, "master.key.sealed")))
+      throw new KeywardError(
+        "ERR_SERVICE_MASTER_KEY",
+        "this service's master key is sealed to its enclave: administer it through its Admin listener (--admin HOST:PORT)",
+      );
+    masterKey = service.loadOrCreateKeyFile(config.masterKeyFile);
+    return masterKey;
+  };
   const entries = service.loadPolicyEntries(config.policyDir);
   const policies = await service.createPolicySet({ entries: () => entries, close: () => undefined }, store);
   const trust = await localTrust(config);
-  const ops = service.adminOperations({ store, masterKey, policies, ...trust });
+  const ops = service.adminOperations({ store, masterKey: key, policies, ...trust });
   const subject = "admin:local-cli";
   return {
     where: `local store (${store.engine})`,
@@ -161,7 +176,7 @@ async function local(values: Values): Promise<AdminTarget> {
     verifyAudit: () => ops.verifyAudit(),
     async close() {
       policies.close();
-      masterKey.fill(0);
+      masterKey?.fill(0);
       await store.close();
     },
   };

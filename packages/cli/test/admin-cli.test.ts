@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -123,5 +123,28 @@ describe("keyward admin (CLI) against a running service", () => {
     assert.equal(keyward("admin", "delete-secret", "apps/key").status, 0);
     assert.equal(keyward("admin", "delete-secret", "apps/key").status, 1);
     assert.equal(keyward("audit", "verify").status, 0);
+  });
+
+  it("never makes a master key where one is sealed, nor for reading, nor to rotate", () => {
+    const sealed = mkdtempSync(join(tmpdir(), "keyward-admin-sealed-"));
+    const at = (...args: string[]) =>
+      spawnSync(process.execPath, [KEYWARD, ...args, "--data-dir", sealed], { encoding: "utf8" });
+    try {
+      assert.equal(at("audit", "verify").status, 0);
+      assert.equal(at("admin", "list-secrets").status, 0);
+      assert.ok(!existsSync(join(sealed, "master.key")), "reading made no key");
+      const rotate = at("admin", "rotate-master-key");
+      assert.equal(rotate.status, 1);
+      assert.match(rotate.stderr, /ERR_SERVICE_MASTER_KEY/);
+      assert.ok(!existsSync(join(sealed, "master.key")) && !existsSync(join(sealed, "master.key.next")));
+      writeFileSync(join(sealed, "master.key.sealed"), "sealed blob");
+      writeFileSync(join(sealed, "v"), "x");
+      const put = at("admin", "put-secret", "a", "--value-file", join(sealed, "v"));
+      assert.equal(put.status, 1);
+      assert.match(put.stderr, /ERR_SERVICE_MASTER_KEY: .*--admin/);
+      assert.ok(!existsSync(join(sealed, "master.key")));
+    } finally {
+      rmSync(sealed, { recursive: true, force: true });
+    }
   });
 });

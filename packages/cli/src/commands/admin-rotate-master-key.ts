@@ -17,9 +17,9 @@ export const command: Command = {
   async run(args) {
     const { values, positionals } = parseFlags(args, STORE_FLAGS);
     if (positionals.length > 0) usageError("usage: keyward admin rotate-master-key [--data-dir DIR]");
-    const { loadOrCreateKeyFile, openStore, rotateMasterKey } = await import("@keyward/server/service");
+    const { loadKeyFile, openStore, rotateMasterKey } = await import("@keyward/server/service");
     const config = await serviceConfigFrom(values);
-    const oldKey = loadOrCreateKeyFile(config.masterKeyFile);
+    const oldKey = loadKeyFile(config.masterKeyFile); // never created here: there must be one to rotate
     const newKey = new Uint8Array(randomBytes(32));
     const next = `${config.masterKeyFile}.next`;
     // The new key reaches the disk before any row is re-wrapped under it.

@@ -50,7 +50,8 @@ export type AdminStepUp = (call: {
 
 export interface AdminDeps {
   readonly store: Store;
-  readonly masterKey: Uint8Array;
+  /** The master key, asked for only by the operations that seal (put-secret, create-key). */
+  readonly masterKey: () => Uint8Array;
   readonly policies: PolicySet;
   /** Verifies an RA-TLS certificate's evidence (Explain with evidence). */
   readonly verifyCertificate?: VerifyCertificate;
@@ -115,7 +116,7 @@ export function adminOperations(deps: AdminDeps) {
       checkSecretName(name);
       if (value.byteLength > MAX_VALUE)
         throw new KeywardError("ERR_SERVICE_REQUEST_INVALID", "a secret value is at most 1 MiB");
-      const s = await store.putSecret(name, (v) => sealSecret(masterKey, name, v, value), {
+      const s = await store.putSecret(name, (v) => sealSecret(masterKey(), name, v, value), {
         action: "secret.put",
         outcome: "ok",
         subject,
@@ -145,7 +146,7 @@ export function adminOperations(deps: AdminDeps) {
           "ERR_SERVICE_REQUEST_INVALID",
           `algorithm must be one of ${KEY_ALGORITHMS.join(", ")}`,
         );
-      const k = await createOrRotateKey(store, masterKey, keyId, algorithm as KeyAlgorithm, subject);
+      const k = await createOrRotateKey(store, masterKey(), keyId, algorithm as KeyAlgorithm, subject);
       return { version: k.version };
     },
 

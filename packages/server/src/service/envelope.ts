@@ -102,6 +102,11 @@ export function loadOrCreateKeyFile(path: string): Uint8Array {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST")
       throw new KeywardError("ERR_SERVICE_MASTER_KEY", "cannot create the master key file", { cause: e });
   }
+  return loadKeyFile(path);
+}
+
+/** The master key from an existing key file. @throws ERR_SERVICE_MASTER_KEY when absent or not 32 bytes */
+export function loadKeyFile(path: string): Uint8Array {
   let key: Buffer;
   try {
     key = readFileSync(path);

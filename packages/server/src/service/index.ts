@@ -25,6 +25,7 @@ export type { SealedSecret } from "./envelope.ts";
 export {
   gcmOpen,
   gcmSeal,
+  loadKeyFile,
   loadOrCreateKeyFile,
   openSecret,
   rewrapSecret,

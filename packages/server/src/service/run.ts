@@ -183,7 +183,7 @@ export async function runService(
           adminCredentials,
           adminOperations({
             store,
-            masterKey,
+            masterKey: () => masterKey,
             policies,
             verifyCertificate: trust.verifyPeer,
             verifyQuote: trust.verifyQuote,

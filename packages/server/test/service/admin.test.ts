@@ -154,7 +154,7 @@ describe("Admin listener", () => {
     const { AdminService } = await import("@keyward/proto/keyward/v1");
     const ops = adminOperations({
       store: running.store,
-      masterKey: new Uint8Array(32),
+      masterKey: () => new Uint8Array(32),
       policies: emptyPolicies,
     });
     const bare = createClient(AdminService, createRouterTransport(adminRoutes(ops)));
