@@ -28,9 +28,12 @@ export async function readVaultKv2(
   if (res.status === 404) throw new KeywardError("ERR_SERVICE_SECRET_NOT_FOUND", "Vault has no such secret");
   if (res.status === 403) throw new KeywardError("ERR_SERVICE_DENIED", "Vault refused the policy's token");
   if (!res.ok) throw new KeywardError("ERR_SERVICE_SECRET_NOT_FOUND", `Vault answered HTTP ${res.status}`);
-  const body = (await res.json()) as {
-    data?: { data?: Record<string, unknown>; metadata?: { version?: number } };
-  };
+  let body: { data?: { data?: Record<string, unknown>; metadata?: { version?: number } } };
+  try {
+    body = (await res.json()) as typeof body;
+  } catch (cause) {
+    throw new KeywardError("ERR_SERVICE_SECRET_NOT_FOUND", "Vault answered with malformed JSON", { cause });
+  }
   const v = body.data?.data?.[field];
   if (typeof v !== "string")
     throw new KeywardError("ERR_SERVICE_SECRET_NOT_FOUND", "no such field in the Vault secret");

@@ -24,6 +24,10 @@ describe("Vault KV v2 source", () => {
       );
       return;
     }
+    if (req.url === "/v1/secret/data/garbled") {
+      res.writeHead(200, { "content-type": "application/json" }).end('{"data": {"data": {"k": "v"');
+      return;
+    }
     res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ errors: [] }));
   });
   let addr = "";
@@ -40,7 +44,7 @@ describe("Vault KV v2 source", () => {
     assert.deepEqual(seen.at(-1), { url: "/v1/secret/data/occlum/1", token: "app-token" });
   });
 
-  it("maps 403, 404, missing fields, bad references and a missing token to error codes", async () => {
+  it("maps 403, 404, malformed answers, missing fields, bad references and a missing token to error codes", async () => {
     await assert.rejects(readVaultKv2(addr, "vault:secret/occlum/1#image_key", "wrong"), {
       code: "ERR_SERVICE_DENIED",
     });
@@ -49,6 +53,10 @@ describe("Vault KV v2 source", () => {
     });
     await assert.rejects(readVaultKv2(addr, "vault:secret/occlum/1#nope", "app-token"), {
       code: "ERR_SERVICE_SECRET_NOT_FOUND",
+    });
+    await assert.rejects(readVaultKv2(addr, "vault:secret/garbled#k", "app-token"), {
+      code: "ERR_SERVICE_SECRET_NOT_FOUND",
+      message: /malformed JSON/,
     });
     await assert.rejects(readVaultKv2(addr, "vault:bad", "app-token"), {
       code: "ERR_SERVICE_SOURCE_UNSUPPORTED",
