@@ -10,7 +10,7 @@ import { STORE_FLAGS, serviceConfigFrom } from "../service-flags.ts";
  * key under a fresh master key in one transaction, then replaces the key file (the old one is kept
  * as master.key.old until the next rotation, so an interrupted rotation can be recovered). Run it
  * with the service stopped (every replica), then start them again: a running replica still holds
- * the old key. Key-file mode only; a sealed master key is rotated by the service itself.
+ * the old key. Key-file mode only: rotating a master key sealed in the service's enclave is not built.
  */
 export const command: Command = {
   summary: "re-wrap every data key under a new master key (key-file mode; service stopped)",
