@@ -12,9 +12,9 @@ import { policyFromObject } from "@keyward/attest/appraisal";
 import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
 import { verifyRaTlsCertificate } from "@keyward/attest/ratls";
 import { parsePemCertificates } from "@keyward/attest/x509";
+import { connectRaTls, createPeerVerifier, type PeerVerifier } from "@keyward/channels/tls";
 import { issueRaTlsCertificate } from "@keyward/platform/ratls";
 import { initSimPlatform, simulatedPlatformAttester } from "@keyward/platform/sim";
-import { connectRaTls, createPeerVerifier, type PeerVerifier } from "@keyward/server/channels";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "3");
 const dir = mkdtempSync(join(tmpdir(), "keyward-ratls-bench-"));

@@ -36,15 +36,20 @@ const rules: readonly Rule[] = [
   },
   {
     files: /^packages\/(attest|platform)\/src\//,
-    forbid: /^@keyward\/(server|cli)/,
-    why: "dependencies point down: cli → server → platform → attest",
+    forbid: /^@keyward\/(server|cli|channels)/,
+    why: "dependencies point down: cli → server → channels → platform → attest",
+  },
+  {
+    files: /^(packages\/channels\/src\/|examples\/)/,
+    forbid: /^(@keyward\/(server|cli)|pg$|pino$|yaml$)/,
+    why: "enclave apps and @keyward/channels need no database driver, logger or YAML: attest, platform, channels and proto only",
   },
 ];
 
 const importSpecifier = /^\s*(?:import|export)\s(?!type\b)[^"']*?["']([^"']+)["']/gm;
 const problems: string[] = [];
 
-for (const file of walk("packages")) {
+for (const file of [...walk("packages"), ...walk("examples")]) {
   if (/\/(node_modules|gen)\/|\.test\.ts$|\/test\//.test(file)) continue;
   const source = readFileSync(file, "utf8");
   for (const [, spec = ""] of source.matchAll(importSpecifier)) {

@@ -12,9 +12,9 @@ import type { ClientHttp2Session } from "node:http2";
 import { join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { create, toBinary } from "@bufbuild/protobuf";
+import { connectRaTlsHttp2 } from "@keyward/channels/http";
 import { loadSimPlatform, type SimPlatform } from "@keyward/platform/sim";
 import { DecryptRequestSchema, GetSecretsRequestSchema, SignRequestSchema } from "@keyward/proto/keyward/v1";
-import { connectRaTlsHttp2 } from "@keyward/server/channels";
 import { clientAs, kmsClientAs, simulatedCaller } from "../../packages/server/test/service/helpers.ts";
 
 interface Job {

@@ -10,11 +10,12 @@ import { policyFromObject } from "@keyward/attest/appraisal";
 import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
 import { verifyRaTlsCertificate } from "@keyward/attest/ratls";
 import { parsePemCertificates } from "@keyward/attest/x509";
+import { createRaTlsGrpcTransport } from "@keyward/channels/grpc";
+import { createPeerVerifier } from "@keyward/channels/tls";
 import { openAttester } from "@keyward/platform/enclave";
 import { issueRaTlsCertificate } from "@keyward/platform/ratls";
 import { loadSimPlatform } from "@keyward/platform/sim";
 import { SecretProvisioningService } from "@keyward/proto/keyward/v1";
-import { createPeerVerifier, createRaTlsGrpcTransport } from "@keyward/server/channels";
 
 const [host = "127.0.0.1", port = "0", simDir = "", serviceMr = ""] = process.argv.slice(2);
 try {

@@ -21,6 +21,7 @@
  */
 import { join } from "node:path";
 import { KeywardError } from "@keyward/attest/errors";
+import { INTEL_PCS_URL } from "@keyward/channels/collateral";
 
 export interface ServiceConfig {
   readonly dataDir: string;
@@ -48,9 +49,6 @@ export interface ServiceConfig {
   /** Whether --master-key-file/KEYWARD_MASTER_KEY_FILE was given (then no sealed key is used). */
   readonly masterKeyFileExplicit: boolean;
 }
-
-/** Intel's Provisioning Certification Service (PCS v4). */
-export const INTEL_PCS_URL = "https://api.trustedservices.intel.com";
 
 export interface ConfigFlags {
   readonly listen?: string;

@@ -8,7 +8,7 @@ import {
 } from "@keyward/attest/dcap";
 import { KeywardError } from "@keyward/attest/errors";
 import { parsePemCertificates } from "@keyward/attest/x509";
-import { collateralRequestFor, createCollateralProvider } from "@keyward/server/collateral";
+import { collateralRequestFor, createCollateralProvider } from "@keyward/channels/collateral";
 import { parseFlags, usageError } from "../args.ts";
 import { dataDir } from "../config.ts";
 import type { Command } from "../main.ts";

@@ -29,8 +29,8 @@ import {
   verifiedFromRecord,
 } from "@keyward/attest/evidence";
 import { pemBlocks } from "@keyward/attest/x509";
+import type { VerifyCertificate } from "@keyward/channels/tls";
 import { AdminService } from "@keyward/proto/keyward/v1";
-import type { VerifyCertificate } from "@keyward/server/channels";
 import { parse as parseYaml } from "yaml";
 import { type AdminServerCredentials, adminSubject } from "./admin-credentials.ts";
 import { type AuditEntry, type ChainVerdict, verifyChain } from "./audit.ts";

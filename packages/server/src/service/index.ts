@@ -1,5 +1,6 @@
+export { collateralProviderFor } from "@keyward/channels/collateral";
 export type { ConfigFlags, ServiceConfig } from "../config.ts";
-export { INTEL_PCS_URL, loadServiceConfig } from "../config.ts";
+export { loadServiceConfig } from "../config.ts";
 export type { AdminDeps, AdminOperations, AdminStepUp, ExplainSubject, Explanation } from "./admin.ts";
 export { adminOperations, adminRoutes, policyJson, startAdminService } from "./admin.ts";
 export type { AdminClient } from "./admin-client.ts";
@@ -49,7 +50,6 @@ export { checkSecretName, MIGRATIONS, openSqliteStore } from "./store.ts";
 export type { PostgresStoreOptions } from "./store-postgres.ts";
 export { openPostgresStore } from "./store-postgres.ts";
 export {
-  collateralProviderFor,
   hardwareQuoteTrust,
   hardwareTrust,
   SIM_SERVICE_MEASUREMENT,

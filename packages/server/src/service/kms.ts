@@ -22,8 +22,8 @@ import { appraiseAgainstSet, type KeyOperation, type Policy } from "@keyward/att
 import { KeywardError } from "@keyward/attest/errors";
 import { claimsRecord } from "@keyward/attest/evidence";
 import type { RaTlsVerdict } from "@keyward/attest/ratls";
+import { peerIdentityKey } from "@keyward/channels/grpc";
 import { KeyManagementService } from "@keyward/proto/keyward/v1";
-import { peerIdentityKey } from "@keyward/server/channels";
 import { gcmOpen, gcmSeal } from "./envelope.ts";
 import { toConnectError } from "./errors.ts";
 import { subjectOf } from "./service.ts";

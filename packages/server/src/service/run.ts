@@ -7,10 +7,11 @@
 import { join } from "node:path";
 import { KeywardError } from "@keyward/attest/errors";
 import type { VerifiedQuote } from "@keyward/attest/evidence";
+import { collateralProviderFor } from "@keyward/channels/collateral";
+import type { TlsCredential, VerifyCertificate } from "@keyward/channels/tls";
 import { type Attester, openAttester } from "@keyward/platform/enclave";
 import { issueRaTlsCertificate } from "@keyward/platform/ratls";
 import { loadSimPlatform } from "@keyward/platform/sim";
-import type { TlsCredential, VerifyCertificate } from "@keyward/server/channels";
 import pino from "pino";
 import type { ServiceConfig } from "../config.ts";
 import { type AdminStepUp, adminOperations, startAdminService } from "./admin.ts";
@@ -24,7 +25,6 @@ import { type RunningService, startKeywardService } from "./service.ts";
 import { openSqliteStore, type Store } from "./store.ts";
 import { openPostgresStore } from "./store-postgres.ts";
 import {
-  collateralProviderFor,
   hardwareQuoteTrust,
   hardwareTrust,
   simulatedServiceCredential,

@@ -12,15 +12,9 @@ import { appraiseAgainstSet, type Policy } from "@keyward/attest/appraisal";
 import { KeywardError } from "@keyward/attest/errors";
 import { claimsRecord } from "@keyward/attest/evidence";
 import type { RaTlsVerdict } from "@keyward/attest/ratls";
+import { createRaTlsGrpcServer, peerIdentityKey, unaryRoutes } from "@keyward/channels/grpc";
+import { createPeerVerifier, type TlsCredential, type VerifyCertificate } from "@keyward/channels/tls";
 import { KeyManagementService, SecretProvisioningService } from "@keyward/proto/keyward/v1";
-import {
-  createPeerVerifier,
-  createRaTlsGrpcServer,
-  peerIdentityKey,
-  type TlsCredential,
-  unaryRoutes,
-  type VerifyCertificate,
-} from "@keyward/server/channels";
 import type { AuditEvent } from "./audit.ts";
 import { openSecret } from "./envelope.ts";
 import { toConnectError } from "./errors.ts";

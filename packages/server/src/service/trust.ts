@@ -9,15 +9,10 @@ import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
 import type { VerifiedQuote } from "@keyward/attest/evidence";
 import { extractRaTlsEvidence, verifyRaTlsCertificate } from "@keyward/attest/ratls";
 import { parseCertificate, parsePemCertificates } from "@keyward/attest/x509";
+import { type CollateralProvider, collateralRequestFor } from "@keyward/channels/collateral";
+import type { VerifyCertificate } from "@keyward/channels/tls";
 import { issueRaTlsCertificate, type RaTlsCredential } from "@keyward/platform/ratls";
 import { type SimPlatform, simulatedPlatformAttester } from "@keyward/platform/sim";
-import type { VerifyCertificate } from "@keyward/server/channels";
-import {
-  type CollateralProvider,
-  collateralRequestFor,
-  createCollateralProvider,
-} from "../collateral/index.ts";
-import { INTEL_PCS_URL } from "../config.ts";
 
 /** The MRENCLAVE the service reports when it runs as a simulated enclave: SHA-256("keyward-service"). */
 export const SIM_SERVICE_MEASUREMENT = new Uint8Array(
@@ -80,15 +75,4 @@ export function hardwareQuoteTrust(
   verifier = createDcapVerifier(),
 ): (quote: Uint8Array, at: Date) => Promise<VerifiedQuote> {
   return async (quote, at) => verifier.verify(quote, await provider.get(collateralRequestFor(quote)), at);
-}
-
-/** The collateral provider for a PCS or PCCS base URL (Intel's PCS serves its root CA CRL elsewhere). */
-export function collateralProviderFor(pccsUrl: string, fetchImpl?: typeof fetch): CollateralProvider {
-  return createCollateralProvider({
-    baseUrl: pccsUrl,
-    ...(pccsUrl.replace(/\/+$/, "") === INTEL_PCS_URL
-      ? { rootCaCrlUrl: "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der" }
-      : {}),
-    ...(fetchImpl === undefined ? {} : { fetch: fetchImpl }),
-  });
 }

@@ -6,8 +6,9 @@ import { policyFromObject } from "@keyward/attest/appraisal";
 import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
 import { verifyRaTlsCertificate } from "@keyward/attest/ratls";
 import { parsePemCertificates } from "@keyward/attest/x509";
+import { createRaTlsGrpcTransport } from "@keyward/channels/grpc";
+import { createPeerVerifier } from "@keyward/channels/tls";
 import { ChallengeService } from "@keyward/proto/keyward/v1";
-import { createPeerVerifier, createRaTlsGrpcTransport } from "@keyward/server/channels";
 import {
   challengeReportData,
   ecdhEsOpen,

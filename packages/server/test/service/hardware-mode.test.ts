@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { collateralProviderFor } from "@keyward/channels/collateral";
 import { initSimPlatform, type SimPlatform, simulatedPlatformAttester } from "@keyward/platform/sim";
 import {
-  collateralProviderFor,
   connectAdmin,
   createLogger,
   fromConnectError,

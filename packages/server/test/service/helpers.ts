@@ -9,10 +9,11 @@ import { type Policy, policyFromObject } from "@keyward/attest/appraisal";
 import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
 import { verifyRaTlsCertificate } from "@keyward/attest/ratls";
 import { parsePemCertificates } from "@keyward/attest/x509";
+import { createRaTlsGrpcTransport } from "@keyward/channels/grpc";
+import { createPeerVerifier } from "@keyward/channels/tls";
 import { issueRaTlsCertificate } from "@keyward/platform/ratls";
 import { initSimPlatform, type SimPlatform, simulatedPlatformAttester } from "@keyward/platform/sim";
 import { SecretProvisioningService } from "@keyward/proto/keyward/v1";
-import { createPeerVerifier, createRaTlsGrpcTransport } from "@keyward/server/channels";
 import {
   loadOrCreateKeyFile,
   openSqliteStore,

@@ -8,8 +8,8 @@ import type { ClientHttp2Session } from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { connectRaTlsHttp2 } from "@keyward/channels/http";
 import { GetSecretsRequestSchema, GetSecretsResponseSchema } from "@keyward/proto/keyward/v1";
-import { connectRaTlsHttp2 } from "@keyward/server/channels";
 import fc from "fast-check";
 import { seedPolicy, simulatedCaller, startFixture } from "./helpers.ts";
 

@@ -15,14 +15,14 @@ import {
 } from "@connectrpc/connect";
 import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 import type { RaTlsVerdict } from "@keyward/attest/ratls";
-import { isLeanUnary, serveLeanUnary, type UnaryRoutes } from "./grpc-unary.ts";
 import {
   createRaTlsHttp2Server,
   peerOfRequest,
   type RaTlsHttp2ServerOptions,
   verifiedOnce,
-} from "./http2.ts";
-import { connectRaTls, type RaTlsConnectOptions } from "./tls.ts";
+} from "../http/http2.ts";
+import { connectRaTls, type RaTlsConnectOptions } from "../tls/ratls-socket.ts";
+import { isLeanUnary, serveLeanUnary, type UnaryRoutes } from "./grpc-unary.ts";
 
 /** Where handlers find the caller's verified claims: `ctx.values.get(peerIdentityKey)`. */
 export const peerIdentityKey = createContextKey<RaTlsVerdict | undefined>(undefined, {

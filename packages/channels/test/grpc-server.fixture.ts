@@ -2,8 +2,9 @@
  * A second process for the RA-TLS gRPC test: a simulated enclave (MRENCLAVE a2…) serving
  * PeerIdentityService over mutual RA-TLS, accepting callers with MRENCLAVE c1…. Prints its port.
  */
+
+import { createRaTlsGrpcServer, peerIdentityKey } from "@keyward/channels/grpc";
 import { PeerIdentityService } from "@keyward/proto/keyward/v1";
-import { createRaTlsGrpcServer, peerIdentityKey } from "@keyward/server/channels";
 import { enclaveCredential, platformIn, verifierFor } from "./fixture.ts";
 
 const platform = platformIn(process.argv[2] ?? "");

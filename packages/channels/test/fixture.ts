@@ -9,6 +9,7 @@ import { policyFromObject } from "@keyward/attest/appraisal";
 import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
 import { verifyRaTlsCertificate } from "@keyward/attest/ratls";
 import { parsePemCertificates } from "@keyward/attest/x509";
+import { createPeerVerifier, type PeerVerifier } from "@keyward/channels/tls";
 import { issueRaTlsCertificate, type RaTlsCredential } from "@keyward/platform/ratls";
 import {
   initSimPlatform,
@@ -16,7 +17,6 @@ import {
   type SimPlatform,
   simulatedPlatformAttester,
 } from "@keyward/platform/sim";
-import { createPeerVerifier, type PeerVerifier } from "@keyward/server/channels";
 
 export const measurement = (v: number): Uint8Array => new Uint8Array(32).fill(v);
 

@@ -9,8 +9,7 @@ import { type RequestOptions, request } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { TLSSocket } from "node:tls";
 import type { RaTlsVerdict } from "@keyward/attest/ratls";
-import { verifiedOnce } from "./http2.ts";
-import type { PeerVerifier } from "./peer-verifier.ts";
+import type { PeerVerifier } from "../tls/peer-verifier.ts";
 import {
   type ChannelLogger,
   connectRaTls,
@@ -19,7 +18,8 @@ import {
   raTlsServerTlsOptions,
   type TlsCredential,
   verifyClientOf,
-} from "./tls.ts";
+} from "../tls/ratls-socket.ts";
+import { verifiedOnce } from "./http2.ts";
 
 const pending = new WeakMap<TLSSocket, Promise<RaTlsVerdict | undefined>>();
 

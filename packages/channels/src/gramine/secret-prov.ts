@@ -10,8 +10,8 @@
 import type { Server, TLSSocket } from "node:tls";
 import { isKeywardError } from "@keyward/attest/errors";
 import type { RaTlsVerdict } from "@keyward/attest/ratls";
-import type { PeerVerifier } from "./peer-verifier.ts";
-import { type ChannelLogger, createRaTlsServer, type TlsCredential } from "./tls.ts";
+import type { PeerVerifier } from "../tls/peer-verifier.ts";
+import { type ChannelLogger, createRaTlsServer, type TlsCredential } from "../tls/ratls-socket.ts";
 
 /** The request, with its C string terminator. */
 export const SECRET_PROVISION_REQUEST: Uint8Array = new TextEncoder().encode(

@@ -16,7 +16,7 @@ import {
 import { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { RaTlsVerdict } from "@keyward/attest/ratls";
-import type { PeerVerifier } from "./peer-verifier.ts";
+import type { PeerVerifier } from "../tls/peer-verifier.ts";
 import {
   type ChannelLogger,
   connectRaTls,
@@ -24,7 +24,7 @@ import {
   raTlsServerTlsOptions,
   type TlsCredential,
   verifyClientOf,
-} from "./tls.ts";
+} from "../tls/ratls-socket.ts";
 
 const kVerdict = Symbol("keyward.ratls.verdict");
 type Marked = { [kVerdict]?: Promise<RaTlsVerdict | undefined> };

@@ -5,20 +5,21 @@ import { after, describe, it } from "node:test";
 import { type Server, type TLSSocket, connect as tlsConnect } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
-import { PeerIdentityService } from "@keyward/proto/keyward/v1";
 import {
-  connectRaTls,
-  connectRaTlsHttp2,
   createGramineSecretProvisionServer,
-  createRaTlsGrpcTransport,
-  createRaTlsHttp2Server,
-  createRaTlsHttpsServer,
-  createRaTlsServer,
-  peerOfRequest,
-  raTlsHttpsRequest,
   SECRET_PROVISION_REQUEST,
   SECRET_PROVISION_RESPONSE,
-} from "@keyward/server/channels";
+} from "@keyward/channels/gramine";
+import { createRaTlsGrpcTransport } from "@keyward/channels/grpc";
+import {
+  connectRaTlsHttp2,
+  createRaTlsHttp2Server,
+  createRaTlsHttpsServer,
+  peerOfRequest,
+  raTlsHttpsRequest,
+} from "@keyward/channels/http";
+import { connectRaTls, createRaTlsServer } from "@keyward/channels/tls";
+import { PeerIdentityService } from "@keyward/proto/keyward/v1";
 import { enclaveCredential, measurement, newPlatform, verifierFor } from "./fixture.ts";
 
 const platform = newPlatform();
