@@ -21,7 +21,8 @@ export const EXIT = {
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 // Codes that mean "you called me wrong or I could not read your input", not "your evidence failed".
-const usageCodes = new Set<string>(["ERR_USAGE", "ERR_IO"]);
+// An invalid policy document is input the command cannot use (e.g. one that lists "Revoked").
+const usageCodes = new Set<string>(["ERR_USAGE", "ERR_IO", "ERR_POLICY_INVALID"]);
 
 /** The exit status for an error. */
 export function exitCodeOf(e: unknown): ExitCode {

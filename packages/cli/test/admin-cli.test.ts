@@ -62,7 +62,7 @@ describe("keyward admin (CLI) against a running service", () => {
     assert.equal(keyward("admin", "put-policy", join(dir, "app.yaml"), ...admin).status, 0);
     writeFileSync(join(dir, "bad.json"), '{"id":"bad","minIsvSvn":-1}');
     const bad = keyward("admin", "put-policy", join(dir, "bad.json"), ...admin);
-    assert.equal(bad.status, 1);
+    assert.equal(bad.status, 2, "an invalid policy document is unusable input");
     assert.match(bad.err, /ERR_POLICY_INVALID/);
     assert.match(bad.err, /minIsvSvn/);
     const listed = keyward("admin", "list-policies", ...admin);

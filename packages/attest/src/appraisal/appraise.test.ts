@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { KeywardError } from "../errors/keyward-error.ts";
-import type { SgxClaims, TdxClaims, VerifiedQuote } from "../evidence/claims.ts";
+import { type SgxClaims, TCB_STATUSES, type TdxClaims, type VerifiedQuote } from "../evidence/claims.ts";
 import { appraise, appraiseAgainstSet, explainAppraisal } from "./appraise.ts";
 import { parsePolicy, parsePolicySet, policyFromObject } from "./policy.ts";
 
@@ -105,6 +105,29 @@ describe("policy documents", () => {
     assert.throws(() => parsePolicySet(JSON.stringify([{ id: "a" }, { id: "a" }]), "dup.json"), {
       code: "ERR_POLICY_INVALID",
     });
+  });
+
+  it("refuses Revoked as an accepted TCB status, naming the field (issue 11)", () => {
+    for (const doc of [
+      { id: "r", tcbStatuses: ["UpToDate", "Revoked"] },
+      { id: "r", tcb_statuses: "Revoked" },
+    ]) {
+      try {
+        policyFromObject(doc, "revoked.json");
+        assert.fail("accepted");
+      } catch (e) {
+        assert.ok(e instanceof KeywardError);
+        assert.equal(e.code, "ERR_POLICY_INVALID");
+        const problems = e.detail?.problems as string[];
+        assert.equal(problems.length, 1, problems.join(" | "));
+        assert.match(problems[0] ?? "", /^\$\.tcbStatuses\[\d\]: "Revoked" is terminal/);
+        assert.match(e.message, /revoked\.json/);
+      }
+    }
+    // Every other status of a verified quote is a valid choice, the relaunch statuses included.
+    const all = policyFromObject({ id: "all", tcbStatuses: [...TCB_STATUSES] }, "all.json");
+    assert.deepEqual(all.tcbStatuses, TCB_STATUSES);
+    assert.ok(all.tcbStatuses.includes("TDRelaunchAdvised"));
   });
 
   it("reads policy sets in both shapes", () => {

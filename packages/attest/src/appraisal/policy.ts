@@ -154,7 +154,7 @@ export function policyFromObject(value: unknown, source: string): Policy {
   const platforms = enumList(o.platforms, ["hardware", "simulated"] as const, "$.platforms", problems) ?? [
     "hardware",
   ];
-  const tcbStatuses = enumList(o.tcbStatuses, TCB_STATUSES, "$.tcbStatuses", problems) ?? ["UpToDate"];
+  const tcbStatuses = tcbStatusList(o.tcbStatuses, problems) ?? ["UpToDate"];
   const allowDebug = bool(o.allowDebug, "$.allowDebug", problems);
   const requireSeptVeDisable = bool(o.requireSeptVeDisable, "$.requireSeptVeDisable", problems);
   const advisoryIds = stringList(o.advisoryIds, "$.advisoryIds", problems);
@@ -228,6 +228,26 @@ function enumList<T extends string>(
     if (match === undefined)
       problems.push(`${path}[${i}]: "${String(item)}" is not one of ${allowed.join(", ")}`);
     else out.push(match);
+  });
+  return out;
+}
+
+// "Revoked" gets its own message: it is a status Intel's collateral names, but a terminal one, so
+// a policy listing it would promise something verification never delivers.
+function tcbStatusList(v: unknown, problems: string[]): TcbStatus[] | undefined {
+  const items = list(v, "$.tcbStatuses", problems);
+  if (items === undefined) return undefined;
+  const out: TcbStatus[] = [];
+  items.forEach((item, i) => {
+    const match = TCB_STATUSES.find((s) => s === item);
+    if (match !== undefined) out.push(match);
+    else if (item === "Revoked") {
+      problems.push(
+        `$.tcbStatuses[${i}]: "Revoked" is terminal and cannot be accepted: a revoked platform, QE or TDX module TCB level fails verification (ERR_DCAP_TCB_REVOKED, ERR_DCAP_QE_TCB_REVOKED, ERR_DCAP_TDX_MODULE_REVOKED)`,
+      );
+    } else {
+      problems.push(`$.tcbStatuses[${i}]: "${String(item)}" is not one of ${TCB_STATUSES.join(", ")}`);
+    }
   });
   return out;
 }

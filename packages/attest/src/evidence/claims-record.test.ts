@@ -36,6 +36,8 @@ describe("claims records", () => {
     delete r.claims.mrEnclave;
     assert.throws(() => verifiedFromRecord(r), invalid(/\$\.claims\.mrEnclave/));
     assert.throws(() => verifiedFromRecord({ ...r, platform: "real" }), invalid(/\$\.platform/));
+    // A record can carry no status a verified quote cannot have (issue 11: Revoked is terminal).
+    assert.throws(() => verifiedFromRecord({ ...r, tcbStatus: "Revoked" }), invalid(/\$\.tcbStatus/));
     assert.throws(() => verifiedFromRecord(null), invalid(/claims record \$: expected an object/));
   });
 

@@ -14,8 +14,14 @@ export type TeeType = "sgx" | "tdx" | "tpm";
  */
 export type Platform = "hardware" | "simulated";
 
-/** Intel's TCB statuses, as TCB Info and QE Identity name them. */
-export type TcbStatus =
+/**
+ * The statuses Intel's collateral gives a TCB level: TCB Info levels (seven), QE Identity levels
+ * (UpToDate, ConfigurationNeeded, OutOfDate, OutOfDateConfigurationNeeded, Revoked) and TDX module
+ * identity levels (UpToDate, OutOfDate, Revoked). `Revoked` is terminal: a quote whose platform,
+ * QE or TDX module level is Revoked fails verification (QVL STATUS_TCB_REVOKED,
+ * SGX_QL_QV_RESULT_REVOKED), so it never reaches a verdict.
+ */
+export type TcbLevelStatus =
   | "UpToDate"
   | "SWHardeningNeeded"
   | "ConfigurationNeeded"
@@ -24,8 +30,31 @@ export type TcbStatus =
   | "OutOfDateConfigurationNeeded"
   | "Revoked";
 
-/** Every TCB status, most to least trustworthy. */
+/**
+ * The TCB status of a verified quote, as Intel's QVL computes it: every level status except the
+ * terminal `Revoked`, plus the two TD relaunch statuses of TD report 1.5 (QVL TDRelaunchCheck.cpp:
+ * the TDX module was updated in place, and relaunching the TD brings it up to date). A policy
+ * chooses among these; no type, value or policy can name `Revoked`.
+ */
+export type TcbStatus =
+  | Exclude<TcbLevelStatus, "Revoked">
+  | "TDRelaunchAdvised"
+  | "TDRelaunchAdvisedConfigurationNeeded";
+
+/** Every TCB status a verified quote can have, most to least trustworthy. */
 export const TCB_STATUSES: readonly TcbStatus[] = [
+  "UpToDate",
+  "SWHardeningNeeded",
+  "ConfigurationNeeded",
+  "ConfigurationAndSWHardeningNeeded",
+  "TDRelaunchAdvised",
+  "TDRelaunchAdvisedConfigurationNeeded",
+  "OutOfDate",
+  "OutOfDateConfigurationNeeded",
+];
+
+/** Every status a TCB level of TCB Info may carry (what the collateral parser accepts). */
+export const TCB_LEVEL_STATUSES: readonly TcbLevelStatus[] = [
   "UpToDate",
   "SWHardeningNeeded",
   "ConfigurationNeeded",

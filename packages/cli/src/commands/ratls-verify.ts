@@ -43,7 +43,7 @@ export const command: Command = {
         ? policyFromObject(
             {
               id: "ratls-default",
-              tcbStatuses: [...TCB_STATUSES].filter((s) => s !== "Revoked"),
+              tcbStatuses: [...TCB_STATUSES],
               platforms: trustSim ? ["hardware", "simulated"] : ["hardware"],
             },
             "default",

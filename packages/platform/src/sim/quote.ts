@@ -40,6 +40,11 @@ export interface TdReportInput {
   readonly mrOwner?: Uint8Array;
   readonly mrOwnerConfig?: Uint8Array;
   readonly mrServiceTd?: Uint8Array;
+  /**
+   * TEE_TCB_SVN2 (16 bytes, TD report 1.5 only): the TDX module the platform runs now, after an
+   * in-place update. Default: the module the TD was launched on (TEE_TCB_SVN).
+   */
+  readonly teeTcbSvn2?: Uint8Array;
 }
 
 /** The keys and PEM chain a quote is signed with. */
@@ -94,7 +99,10 @@ export function buildTdxQuote(report: TdReportInput, keys: QuotingKeys, version:
     fixed(report.reportData, 64, "REPORTDATA"), //                 520 .. 584
   ];
   if (version === 5)
-    parts.push(Uint8Array.from(SIM_TEE_TCB_SVN), fixed(report.mrServiceTd ?? zero48, 48, "MRSERVICETD"));
+    parts.push(
+      fixed(report.teeTcbSvn2 ?? Uint8Array.from(SIM_TEE_TCB_SVN), 16, "TEE_TCB_SVN2"), // 584
+      fixed(report.mrServiceTd ?? zero48, 48, "MRSERVICETD"), //                       600 .. 648
+    );
   let body = concatBytes(...parts);
   if (version === 5) body = concatBytes(u16(3), u32(body.byteLength), body); // body type 3: TD report 1.5
   return assemble(version, header, body, keys, SIM_QE.isvProdIdTdx);

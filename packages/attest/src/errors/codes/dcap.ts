@@ -20,6 +20,12 @@ export const dcapCodes = {
     "The collateral is for another platform or TEE (FMSPC, PCE-ID, TCB Info id, QE Identity id).",
   ERR_DCAP_TCB_NOT_SUPPORTED:
     "No TCB level of the TCB Info matches the platform (or the QE): Intel's TCB_NOT_SUPPORTED.",
+  ERR_DCAP_TCB_REVOKED:
+    "The platform's TCB level in TCB Info is Revoked: terminal in Intel's QVL (STATUS_TCB_REVOKED); no policy can accept it.",
+  ERR_DCAP_QE_TCB_REVOKED:
+    "The QE Identity TCB level for the quoting enclave's ISVSVN is Revoked: terminal in Intel's QVL (ISVSVN_REVOKED).",
+  ERR_DCAP_TDX_MODULE_REVOKED:
+    "The TDX module identity's TCB level for the module's ISVSVN is Revoked: terminal in Intel's QVL.",
   ERR_DCAP_TDX_MODULE_MISMATCH:
     "The TDX module's signer or attributes differ from TCB Info, or its identity is missing.",
 } as const;

@@ -2,7 +2,7 @@ export { sgxClaimsOf, tdxClaimsOf } from "./claims.ts";
 export type { DcapCollateral, PcsResponses, SignedCollateral } from "./collateral.ts";
 export { collateralFromPcs, parseCollateralJson } from "./collateral.ts";
 export { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from "./intel-root.ts";
-export type { QeIdentity } from "./qe-identity.ts";
+export type { QeIdentity, QeTcbLevel, QeTcbStatus } from "./qe-identity.ts";
 export { parseQeIdentity } from "./qe-identity.ts";
 export type { DcapQuote, QuoteBody, QuoteHeader, QuoteSignatureData } from "./quote.ts";
 export {
@@ -22,9 +22,16 @@ export {
   TD10_REPORT_BODY_SIZE,
   TD15_REPORT_BODY_SIZE,
 } from "./report-body.ts";
-export type { ModuleTcbLevel, TcbInfo, TcbLevel, TdxModule, TdxModuleIdentity } from "./tcb-info.ts";
+export type {
+  ModuleTcbLevel,
+  ModuleTcbStatus,
+  TcbInfo,
+  TcbLevel,
+  TdxModule,
+  TdxModuleIdentity,
+} from "./tcb-info.ts";
 export { parseTcbInfo } from "./tcb-info.ts";
-export type { PlatformTcb, TcbGrade } from "./tcb-status.ts";
-export { convergeQe, gradePlatform, gradeQe } from "./tcb-status.ts";
+export type { ModuleLevel, PlatformTcb, TcbGrade } from "./tcb-status.ts";
+export { convergeQe, gradePlatform, gradeQe, qeTcbStatusOf } from "./tcb-status.ts";
 export type { DcapVerdict, DcapVerifier, DcapVerifierOptions, TrustAnchor } from "./verify.ts";
 export { createDcapVerifier, intelTrustAnchor, verifyDcapQuote } from "./verify.ts";

@@ -6,8 +6,7 @@
  */
 import { fromHex } from "../../bytes/hex.ts";
 import { KeywardError } from "../../errors/keyward-error.ts";
-import type { TcbStatus } from "../claims.ts";
-import { TCB_STATUSES } from "../claims.ts";
+import type { TcbLevelStatus } from "../claims.ts";
 
 /** A JSON object. */
 export type JsonObject = { readonly [key: string]: unknown };
@@ -55,10 +54,14 @@ export class JsonFields {
     return d;
   }
 
-  status(key: string): TcbStatus {
+  /**
+   * A TCB status out of `allowed` (the statuses the structure may carry). QVL refuses any other
+   * name (TcbStatus.h `stringToTcbStatus`: STATUS_TCB_UNRECOGNIZED_STATUS).
+   */
+  status<S extends TcbLevelStatus>(key: string, allowed: readonly S[]): S {
     const s = this.string(key);
-    const status = TCB_STATUSES.find((t) => t === s);
-    if (status === undefined) fail(`${this.#path}.${key}`, `unrecognized TCB status "${s}"`); // QVL: TCB_UNRECOGNIZED_STATUS
+    const status = allowed.find((t) => t === s);
+    if (status === undefined) fail(`${this.#path}.${key}`, `unrecognized TCB status "${s}"`);
     return status;
   }
 

@@ -9,6 +9,24 @@ import { JsonFields } from "./json-fields.ts";
 import type { ModuleTcbLevel } from "./tcb-info.ts";
 import { parseJson } from "./tcb-info.ts";
 
+/** The statuses QE Identity levels may carry (QVL TcbStatus.h `parseStringToTcbStatus`). */
+export type QeTcbStatus =
+  | "UpToDate"
+  | "ConfigurationNeeded"
+  | "OutOfDate"
+  | "OutOfDateConfigurationNeeded"
+  | "Revoked";
+const QE_TCB_STATUSES: readonly QeTcbStatus[] = [
+  "UpToDate",
+  "ConfigurationNeeded",
+  "OutOfDate",
+  "OutOfDateConfigurationNeeded",
+  "Revoked",
+];
+
+/** A QE Identity TCB level, graded on the QE's ISVSVN. */
+export type QeTcbLevel = ModuleTcbLevel<QeTcbStatus>;
+
 /** Parsed QE Identity. */
 export interface QeIdentity {
   readonly id: "QE" | "TD_QE";
@@ -24,7 +42,7 @@ export interface QeIdentity {
   readonly mrSigner: Uint8Array;
   readonly isvProdId: number;
   /** Highest ISVSVN first. */
-  readonly tcbLevels: readonly ModuleTcbLevel[];
+  readonly tcbLevels: readonly QeTcbLevel[];
 }
 
 /**
@@ -43,7 +61,7 @@ export function parseQeIdentity(body: Uint8Array): QeIdentity {
     .map((l) => ({
       isvSvn: l.object("tcb").integer("isvsvn", 0xffff),
       tcbDate: l.string("tcbDate"),
-      tcbStatus: l.status("tcbStatus"),
+      tcbStatus: l.status("tcbStatus", QE_TCB_STATUSES),
       advisoryIds: l.advisoryIds("advisoryIDs"),
     }))
     .sort((a, b) => b.isvSvn - a.isvSvn);

@@ -5,8 +5,12 @@
  * @module
  */
 import { KeywardError } from "../../errors/keyward-error.ts";
-import type { TcbStatus } from "../claims.ts";
+import { TCB_LEVEL_STATUSES, type TcbLevelStatus } from "../claims.ts";
 import { JsonFields } from "./json-fields.ts";
+
+/** The statuses of a TDX module identity's levels (QVL `VALID_MODULE_TCB_STATUSES`). */
+export type ModuleTcbStatus = "UpToDate" | "OutOfDate" | "Revoked";
+const MODULE_TCB_STATUSES: readonly ModuleTcbStatus[] = ["UpToDate", "OutOfDate", "Revoked"];
 
 /** One TCB level, highest first in `TcbInfo.tcbLevels`. */
 export interface TcbLevel {
@@ -16,15 +20,18 @@ export interface TcbLevel {
   /** TDX TCB component SVNs, 16 (TDX TCB Info only). */
   readonly tdxComponents?: readonly number[];
   readonly tcbDate: string;
-  readonly tcbStatus: TcbStatus;
+  readonly tcbStatus: TcbLevelStatus;
   readonly advisoryIds: readonly string[];
 }
 
-/** A level of a TDX module identity, graded on the module's ISVSVN (TEE_TCB_SVN[0]). */
-export interface ModuleTcbLevel {
+/**
+ * A level graded on one ISVSVN: of a TDX module identity (on TEE_TCB_SVN[0]) or of QE Identity
+ * (on the QE's ISVSVN).
+ */
+export interface ModuleTcbLevel<S extends TcbLevelStatus = ModuleTcbStatus> {
   readonly isvSvn: number;
   readonly tcbDate: string;
-  readonly tcbStatus: TcbStatus;
+  readonly tcbStatus: S;
   readonly advisoryIds: readonly string[];
 }
 
@@ -53,6 +60,7 @@ export interface TcbInfo {
   readonly tcbEvaluationDataNumber: number;
   readonly tdxModule?: TdxModule;
   readonly tdxModuleIdentities: readonly TdxModuleIdentity[];
+  /** Highest first, in QVL's order (TcbLevel.cpp: SGX components, PCESVN, TDX components). */
   readonly tcbLevels: readonly TcbLevel[];
 }
 
@@ -90,7 +98,7 @@ export function parseTcbInfo(body: Uint8Array): TcbInfo {
       pceSvn,
       ...(tdxComponents === undefined ? {} : { tdxComponents }),
       tcbDate: l.string("tcbDate"),
-      tcbStatus: l.status("tcbStatus"),
+      tcbStatus: l.status("tcbStatus", TCB_LEVEL_STATUSES),
       advisoryIds: l.advisoryIds("advisoryIDs"),
     };
   });
@@ -100,12 +108,15 @@ export function parseTcbInfo(body: Uint8Array): TcbInfo {
       ? f.array("tdxModuleIdentities", 64).map((m) => ({
           id: m.string("id"),
           ...moduleFields(m),
-          tcbLevels: m.array("tcbLevels", MAX_LEVELS).map((l) => ({
-            isvSvn: l.object("tcb").integer("isvsvn", 255),
-            tcbDate: l.string("tcbDate"),
-            tcbStatus: l.status("tcbStatus"),
-            advisoryIds: l.advisoryIds("advisoryIDs"),
-          })),
+          tcbLevels: m
+            .array("tcbLevels", MAX_LEVELS)
+            .map((l) => ({
+              isvSvn: l.object("tcb").integer("isvsvn", 255),
+              tcbDate: l.string("tcbDate"),
+              tcbStatus: l.status("tcbStatus", MODULE_TCB_STATUSES),
+              advisoryIds: l.advisoryIds("advisoryIDs"),
+            }))
+            .sort((a, b) => b.isvSvn - a.isvSvn),
         }))
       : [];
   return {
@@ -119,8 +130,23 @@ export function parseTcbInfo(body: Uint8Array): TcbInfo {
     tcbEvaluationDataNumber: f.has("tcbEvaluationDataNumber") ? f.integer("tcbEvaluationDataNumber") : 0,
     ...(tdxModule === undefined ? {} : { tdxModule }),
     tdxModuleIdentities,
-    tcbLevels,
+    // Sorted once here: grading takes the first level the platform meets.
+    tcbLevels: tcbLevels.sort(compareLevels),
   };
+}
+
+// Descending: SGX components lexicographically, then PCESVN, then TDX components (TcbLevel.cpp).
+function compareLevels(a: TcbLevel, b: TcbLevel): number {
+  for (let i = 0; i < 16; i++) {
+    const d = (b.sgxComponents[i] ?? 0) - (a.sgxComponents[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  if (a.pceSvn !== b.pceSvn) return b.pceSvn - a.pceSvn;
+  for (let i = 0; i < 16; i++) {
+    const d = (b.tdxComponents?.[i] ?? 0) - (a.tdxComponents?.[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 function components(tcb: JsonFields, key: string): number[] {

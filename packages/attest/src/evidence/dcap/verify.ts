@@ -22,10 +22,10 @@ import type { Platform, TcbStatus, VerifiedQuote } from "../claims.ts";
 import { sgxClaimsOf, tdxClaimsOf } from "./claims.ts";
 import type { DcapCollateral, SignedCollateral } from "./collateral.ts";
 import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from "./intel-root.ts";
-import { parseQeIdentity, type QeIdentity } from "./qe-identity.ts";
+import { parseQeIdentity, type QeIdentity, type QeTcbStatus } from "./qe-identity.ts";
 import { type DcapQuote, parseDcapQuote, TEE_SGX } from "./quote.ts";
 import { parseTcbInfo, type TcbInfo } from "./tcb-info.ts";
-import { convergeQe, expectedTdxModule, gradePlatform, gradeQe } from "./tcb-status.ts";
+import { convergeQe, expectedTdxModule, gradePlatform, gradeQe, qeTcbStatusOf } from "./tcb-status.ts";
 
 /** A pinned root and what it vouches for. */
 export interface TrustAnchor {
@@ -37,11 +37,17 @@ export interface TrustAnchor {
 /** The verdict: the normalized claims plus how the TCB status was reached. */
 export interface DcapVerdict extends VerifiedQuote {
   readonly details: {
+    /** The platform's status (with the TDX module's) before the QE's is converged into it. */
     readonly platformTcbStatus: TcbStatus;
-    readonly qeTcbStatus: TcbStatus;
+    /** The QE Identity level's status for the QE's ISVSVN (never Revoked: that fails verification). */
+    readonly qeTcbStatus: Exclude<QeTcbStatus, "Revoked">;
     readonly tcbDate: string;
     readonly tcbEvaluationDataNumber: number;
-    readonly tdxModule?: { readonly id: string; readonly isvSvn: number; readonly status: TcbStatus };
+    readonly tdxModule?: {
+      readonly id: string;
+      readonly isvSvn: number;
+      readonly status: "UpToDate" | "OutOfDate";
+    };
     readonly pck: PckExtensions & { readonly issuer: string; readonly serial: string };
     /** Zero bytes after the quote's signature data. */
     readonly padding: number;
@@ -321,13 +327,23 @@ function verifyParsed(
   }
   const qeLevel = gradeQe(id, qe.isvSvn);
 
-  // E.11 (4.1.2.4.17): TCB status of the platform, converged with the QE's.
-  const grade = gradePlatform(c.tcbInfo, {
-    sgxComponents: pck.tcb.sgxTcbComponents,
-    pceSvn: pck.tcb.pceSvn,
-    ...(quote.body.kind === "sgx" ? {} : { teeTcbSvn: quote.body.report.teeTcbSvn }),
-  });
-  const tcbStatus = convergeQe(grade.platformStatus, qeLevel.tcbStatus);
+  // E.11 (4.1.2.4.17): TCB status of the platform, converged with the QE's. A Revoked platform,
+  // TDX module or QE level ends verification here, each with its own code.
+  const body = quote.body;
+  const grade = gradePlatform(
+    c.tcbInfo,
+    {
+      sgxComponents: pck.tcb.sgxTcbComponents,
+      pceSvn: pck.tcb.pceSvn,
+      ...(body.kind === "sgx" ? {} : { teeTcbSvn: body.report.teeTcbSvn }),
+      ...(body.kind === "td15" && body.report.teeTcbSvn2 !== undefined
+        ? { teeTcbSvn2: body.report.teeTcbSvn2 }
+        : {}),
+    },
+    qeLevel,
+  );
+  const qeTcbStatus = qeTcbStatusOf(qeLevel);
+  const tcbStatus = convergeQe(grade.platformStatus, qeTcbStatus);
   const advisoryIds = [...new Set([...grade.advisoryIds, ...qeLevel.advisoryIds])].sort();
   const claims = quote.body.kind === "sgx" ? sgxClaimsOf(quote.body.report) : tdxClaimsOf(quote.body.report);
   const validUntil = new Date(Math.min(pckPath.validUntil.getTime(), tcbUntil.getTime(), qeUntil.getTime()));
@@ -342,7 +358,7 @@ function verifyParsed(
     validUntil,
     details: {
       platformTcbStatus: grade.platformStatus,
-      qeTcbStatus: qeLevel.tcbStatus,
+      qeTcbStatus,
       tcbDate: (grade.tdxLevel ?? grade.sgxLevel).tcbDate,
       tcbEvaluationDataNumber: c.tcbInfo.tcbEvaluationDataNumber,
       ...(grade.module === undefined
