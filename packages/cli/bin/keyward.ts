@@ -4,4 +4,7 @@ import { main } from "../src/main.ts";
 
 quietSqliteWarning(); // before any command loads node:sqlite
 
-process.exitCode = await main(process.argv.slice(2));
+// No top-level await: the single executable's main script is CommonJS (Node 24 SEA).
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

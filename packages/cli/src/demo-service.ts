@@ -6,12 +6,13 @@
  *
  * @module
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { policyFromObject } from "@keyward/attest/appraisal";
 import { launchEnclave, loadManifest, measure } from "@keyward/platform/launcher";
+import { openBundledDirectory } from "@keyward/platform/runtime";
 import { initSimPlatform } from "@keyward/platform/sim";
 import {
   loadOrCreateKeyFile,
@@ -24,7 +25,7 @@ import {
   verifyChain,
 } from "@keyward/server/service";
 
-const APP_DIR = fileURLToPath(new URL("../../../examples/secret-client/", import.meta.url));
+const appUrl = new URL("../../../examples/secret-client/", import.meta.url);
 const NODE_MODULES = fileURLToPath(new URL("../../../node_modules/", import.meta.url));
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -37,11 +38,14 @@ export async function secretProvisioningDemo(
     "\nSecret provisioning: the service on SQLite in simulation mode, the example app under the simulated launcher:",
   );
   const home = mkdtempSync(join(tmpdir(), "keyward-demo-service-"));
+  // The repository's copy from sources; a single executable extracts its own.
+  const app = openBundledDirectory("secret-client", appUrl);
+  const appDir = app.path;
   const platform = initSimPlatform(join(home, "sim"), { now: new Date() });
   const store = openSqliteStore(home);
   const masterKey = loadOrCreateKeyFile(join(home, "master.key"));
   try {
-    const manifest = loadManifest(join(APP_DIR, "app.toml"));
+    const manifest = loadManifest(join(appDir, "app.toml"));
     const appMr = hex(measure(manifest).mrEnclave);
     const policy = policyFromObject(
       {
@@ -91,16 +95,17 @@ export async function secretProvisioningDemo(
         const status = await running.exited;
         return { status, out: out.trim(), err: err.trim() };
       };
-      const ok = await run(APP_DIR);
+      const ok = await run(appDir);
       check(
         ok.status === 0 && ok.out.includes('"master_key"'),
         `example app received its secret: ${ok.out || ok.err}`,
       );
 
       const copy = join(home, "modified-app");
-      cpSync(APP_DIR, copy, { recursive: true });
-      // The copy lives outside the repository: let it resolve the same packages.
-      symlinkSync(NODE_MODULES, join(copy, "node_modules"), "dir");
+      cpSync(appDir, copy, { recursive: true });
+      // The copy lives outside the repository: let it resolve the same packages (a single
+      // executable serves them itself).
+      if (existsSync(NODE_MODULES)) symlinkSync(NODE_MODULES, join(copy, "node_modules"), "dir");
       const appTs = join(copy, "app.ts");
       writeFileSync(appTs, `${readFileSync(appTs, "utf8")}\n// modified: exfiltrate the secret\n`);
       const bad = await run(copy);
@@ -128,6 +133,7 @@ export async function secretProvisioningDemo(
     check(!JSON.stringify(entries).includes("0123456789abcdef"), "no secret value in the audit log");
   } finally {
     await store.close();
+    app.close();
     rmSync(home, { recursive: true, force: true });
   }
 }

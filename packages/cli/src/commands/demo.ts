@@ -1,17 +1,18 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { appraise, policyFromObject } from "@keyward/attest/appraisal";
 import { createDcapVerifier, intelTrustAnchor, parseCollateralJson } from "@keyward/attest/dcap";
 import { isKeywardError } from "@keyward/attest/errors";
 import { parsePemCertificates } from "@keyward/attest/x509";
+import { openBundledDirectory } from "@keyward/platform/runtime";
 import { initSimPlatform } from "@keyward/platform/sim";
 import type { Command } from "../main.ts";
 import { EXIT } from "../output.ts";
 
-// The real quotes bundled with the repository (see their MANIFEST for sources and licences).
-const VECTORS = fileURLToPath(new URL("../../../attest/test/vectors/dcap/", import.meta.url));
+// The real quotes bundled with the repository (see their MANIFEST for sources and licences);
+// a single executable carries a copy.
+const vectorsUrl = new URL("../../../attest/test/vectors/dcap/", import.meta.url);
 
 /** `keyward demo`: the main job on embedded defaults, with no external service. */
 export const command: Command = {
@@ -26,32 +27,38 @@ export const command: Command = {
 
     say("Real Intel quotes with Intel-signed collateral, verified at the time their collateral was valid:");
     const intel = createDcapVerifier();
-    for (const name of readdirSync(VECTORS, { withFileTypes: true })
-      .filter((e) => e.isDirectory())
-      .map((e) => e.name)
-      .sort()) {
-      const dir = join(VECTORS, name);
-      const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8"));
-      const want = expected.expected_intel_qvl_semantics;
-      const at = new Date(expected.verify_at);
-      try {
-        const v = intel.verify(
-          readFileSync(join(dir, "quote.bin")),
-          parseCollateralJson(readFileSync(join(dir, "collateral.json"), "utf8")),
-          at,
-        );
-        const advisories = v.advisoryIds.length === 0 ? "" : ` [${v.advisoryIds.join(", ")}]`;
-        check(
-          v.tcbStatus === want.status,
-          `${name.padEnd(22)} ${v.tee.toUpperCase()} v${v.quoteVersion}  ${v.tcbStatus}${advisories}`,
-        );
-      } catch (e) {
-        const code = isKeywardError(e) ? e.code : String(e);
-        check(
-          want.status === undefined,
-          `${name.padEnd(22)} rejected: ${code} (expected: ${want.result ?? want.status})`,
-        );
+    const vectors = openBundledDirectory("dcap-vectors", vectorsUrl);
+    try {
+      const names = readdirSync(vectors.path, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
+      for (const name of names) {
+        const dir = join(vectors.path, name);
+        const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8"));
+        const want = expected.expected_intel_qvl_semantics;
+        const at = new Date(expected.verify_at);
+        try {
+          const v = intel.verify(
+            readFileSync(join(dir, "quote.bin")),
+            parseCollateralJson(readFileSync(join(dir, "collateral.json"), "utf8")),
+            at,
+          );
+          const advisories = v.advisoryIds.length === 0 ? "" : ` [${v.advisoryIds.join(", ")}]`;
+          check(
+            v.tcbStatus === want.status,
+            `${name.padEnd(22)} ${v.tee.toUpperCase()} v${v.quoteVersion}  ${v.tcbStatus}${advisories}`,
+          );
+        } catch (e) {
+          const code = isKeywardError(e) ? e.code : String(e);
+          check(
+            want.status === undefined,
+            `${name.padEnd(22)} rejected: ${code} (expected: ${want.result ?? want.status})`,
+          );
+        }
       }
+    } finally {
+      vectors.close();
     }
 
     say("\nA simulated platform, created now in a temporary directory:");

@@ -13,6 +13,7 @@ import type { Socket } from "node:net";
 import { join } from "node:path";
 import { concatBytes, fromHex, toHex } from "@keyward/attest/bytes";
 import { KeywardError } from "@keyward/attest/errors";
+import { moduleCommand } from "../runtime/child-module.ts";
 import type { SimPlatform } from "../sim/platform.ts";
 import {
   CHANNEL_ENV,
@@ -70,20 +71,16 @@ export function launchEnclave(options: LaunchOptions): RunningEnclave {
     const v = options.env?.[name];
     if (v !== undefined) env[name] = v;
   }
-  const child = spawn(
-    process.execPath,
-    [
-      "--disable-warning=ExperimentalWarning",
-      join(manifest.dir, manifest.entrypoint),
-      ...manifest.argv,
-      ...(options.args ?? []),
-    ],
-    {
-      cwd: manifest.dir,
-      env,
-      stdio: ["ignore", options.output ?? "inherit", options.output ?? "inherit", "pipe"],
-    },
-  );
+  // `node ENTRY ARGS…` from sources; a single executable runs the module itself (child-module.ts).
+  const command = moduleCommand(join(manifest.dir, manifest.entrypoint), [
+    ...manifest.argv,
+    ...(options.args ?? []),
+  ]);
+  const child = spawn(command.file, command.args, {
+    cwd: manifest.dir,
+    env,
+    stdio: ["ignore", options.output ?? "inherit", options.output ?? "inherit", "pipe"],
+  });
   const channel = child.stdio[CHANNEL_FD] as Socket | null;
   if (channel !== null) serveChannel(channel, measurement, platform);
   const exited = new Promise<number>((resolve) => {

@@ -6,8 +6,9 @@
  *
  * @module
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { KeywardError } from "@keyward/attest/errors";
+import { startThread } from "@keyward/platform/runtime";
 import type { AuditEntry, AuditEvent } from "./audit.ts";
 import type { AuditBatch, AuditBatchResult } from "./audit-writer-thread.ts";
 
@@ -67,7 +68,8 @@ export class AuditWriter {
 
   #thread(): Worker {
     if (this.#worker !== undefined) return this.#worker;
-    const worker = new Worker(new URL("./audit-writer-thread.ts", import.meta.url), {
+    // startThread: the same thread from sources and inside a single executable.
+    const worker = startThread("audit-writer", new URL("./audit-writer-thread.ts", import.meta.url), {
       workerData: { path: this.#path },
     });
     worker.unref();
