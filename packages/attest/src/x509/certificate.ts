@@ -202,6 +202,29 @@ export function nameToString(content: Uint8Array): string {
   return parts.join(", ");
 }
 
+/**
+ * The values of attribute `oid` (e.g. "2.5.4.3", commonName) in a Name (its whole DER, as
+ * `subjectDer` and `issuerDer` hold it), in order.
+ * @throws ERR_DER_MALFORMED
+ */
+export function nameAttributes(name: Uint8Array, oid: string): string[] {
+  const outer = new DerReader(name, "X.509 Name", 1);
+  const rdns = outer.enter(TAG.SEQUENCE, "Name");
+  outer.end();
+  const values: string[] = [];
+  while (!rdns.done) {
+    const set = rdns.enter(TAG.SET, "RelativeDistinguishedName");
+    while (!set.done) {
+      const atv = set.enter(TAG.SEQUENCE, "AttributeTypeAndValue");
+      const type = atv.oid("type");
+      const value = atv.any();
+      atv.end();
+      if (type === oid) values.push(new TextDecoder("utf-8", { fatal: false }).decode(value.content));
+    }
+  }
+  return values;
+}
+
 function basicConstraints(extensions: readonly Extension[]): {
   isCa: boolean;
   pathLength: number | undefined;

@@ -10,6 +10,7 @@ import { toHex } from "../bytes/hex.ts";
 import { KeywardError } from "../errors/keyward-error.ts";
 import { type Certificate, nameToString, readAlgorithm } from "./certificate.ts";
 import { DerReader, TAG } from "./der.ts";
+import { OID_EXT } from "./oids.ts";
 import { verifySignedBytes } from "./signature.ts";
 import type { SignatureCache } from "./signature-cache.ts";
 
@@ -83,6 +84,14 @@ export function parseCrl(der: Uint8Array): Crl {
       }
     }
     tbs.end();
+    // RFC 5280 §5.2.1, §5.2.3: conforming issuers MUST include both; Intel's QVL refuses a CRL
+    // without them (X509Constants.cpp CRL_REQUIRED_EXTENSIONS: STATUS_SGX_CRL_INVALID_EXTENSIONS).
+    for (const [oid, name] of [
+      [OID_EXT.CRL_NUMBER, "cRLNumber"],
+      [OID_EXT.AUTHORITY_KEY_IDENTIFIER, "authorityKeyIdentifier"],
+    ] as const) {
+      if (!extensionOids.includes(oid)) malformed(`no ${name} extension`);
+    }
     return {
       der,
       tbs: tbsElement.encoded,

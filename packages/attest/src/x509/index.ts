@@ -3,6 +3,7 @@ export {
   certificateToPem,
   findExtension,
   KEY_USAGE_BITS,
+  nameAttributes,
   nameToString,
   parseCertificate,
   parsePemCertificates,
@@ -14,7 +15,7 @@ export type { Crl } from "./crl.ts";
 export { isRevoked, parseCrl, verifyCrl } from "./crl.ts";
 export type { DerElement } from "./der.ts";
 export { DerReader, decodeOid, TAG } from "./der.ts";
-export { NAME_ATTRIBUTES, OID_EXT, OID_SGX, OID_SIG } from "./oids.ts";
+export { NAME_ATTRIBUTES, OID_COMMON_NAME, OID_EXT, OID_SGX, OID_SIG } from "./oids.ts";
 export type { PckExtensions } from "./pck-extensions.ts";
 export { parsePckExtensions } from "./pck-extensions.ts";
 export { pemBlocks, toPem } from "./pem.ts";

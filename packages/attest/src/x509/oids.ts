@@ -33,6 +33,9 @@ export const OID_SGX = {
   CONFIGURATION: "1.2.840.113741.1.13.1.7",
 } as const;
 
+/** X.520 commonName. */
+export const OID_COMMON_NAME = "2.5.4.3";
+
 /** X.520 attribute types shown in display names. */
 export const NAME_ATTRIBUTES: Readonly<Record<string, string>> = {
   "2.5.4.3": "CN",

@@ -63,6 +63,10 @@ describe("X.509 on Intel's real PKI", () => {
     }
   });
 
+  it("refuses a PCK certificate without the SGX extension (QVL STATUS_INVALID_PCK_CERT)", () => {
+    assert.throws(() => parsePckExtensions(root), { code: "ERR_PCK_EXTENSION_MALFORMED" });
+  });
+
   it("rejects times outside any certificate's or CRL's window", () => {
     const v = vectors[0];
     assert.ok(v);
@@ -99,6 +103,23 @@ describe("X.509 on Intel's real PKI", () => {
     assert.ok(crl);
     assert.ok(crl.revokedSerials.size > 0);
     for (const s of crl.revokedSerials) assert.match(s, /^[0-9a-f]+$/);
+  });
+
+  it("refuses a CRL without cRLNumber or authorityKeyIdentifier (RFC 5280 §5.2; QVL CRL_REQUIRED_EXTENSIONS)", () => {
+    const der = new Uint8Array(readFileSync(vectorFile("automata-sgx-v3", "pck_crl.der")));
+    assert.ok(parseCrl(der).extensionOids.length >= 2);
+    // Rename one extension's OID (same length, so the DER stays well formed): 2.5.29.20 → .21,
+    // 2.5.29.35 → .36.
+    for (const [from, what] of [
+      [0x14, /cRLNumber/],
+      [0x23, /authorityKeyIdentifier/],
+    ] as const) {
+      const edited = der.slice();
+      const at = Buffer.from(edited).indexOf(Buffer.from([0x06, 0x03, 0x55, 0x1d, from]));
+      assert.ok(at > 0);
+      edited[at + 4] = from + 1;
+      assert.throws(() => parseCrl(edited), { code: "ERR_CRL_MALFORMED", message: what });
+    }
   });
 
   it("rejects a flipped signature byte and a flipped TBS byte", () => {

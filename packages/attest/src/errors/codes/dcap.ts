@@ -11,6 +11,8 @@ export const dcapCodes = {
     "The quoting enclave is not the one QE Identity describes (MRSIGNER, ISVPRODID, MISCSELECT, ATTRIBUTES).",
   ERR_DCAP_PCK_CHAIN_INVALID:
     "The PCK certificate chain in the quote is not the three-certificate chain Intel issues.",
+  ERR_DCAP_TCB_SIGNING_CHAIN_INVALID:
+    "The issuer chain of TCB Info or QE Identity is not the two-certificate chain Intel issues (TCB Signing certificate, root).",
   ERR_DCAP_COLLATERAL_MALFORMED: "TCB Info, QE Identity or the collateral document is malformed.",
   ERR_DCAP_COLLATERAL_SIGNATURE_INVALID:
     "TCB Info or QE Identity is not signed by the TCB Signing certificate.",

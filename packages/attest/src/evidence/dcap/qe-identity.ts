@@ -7,7 +7,7 @@
 import { KeywardError } from "../../errors/keyward-error.ts";
 import { JsonFields } from "./json-fields.ts";
 import type { ModuleTcbLevel } from "./tcb-info.ts";
-import { parseJson } from "./tcb-info.ts";
+import { parseJson, tcbDate } from "./tcb-info.ts";
 
 /** The statuses QE Identity levels may carry (QVL TcbStatus.h `parseStringToTcbStatus`). */
 export type QeTcbStatus =
@@ -60,7 +60,7 @@ export function parseQeIdentity(body: Uint8Array): QeIdentity {
     .array("tcbLevels", 256)
     .map((l) => ({
       isvSvn: l.object("tcb").integer("isvsvn", 0xffff),
-      tcbDate: l.string("tcbDate"),
+      tcbDate: tcbDate(l),
       tcbStatus: l.status("tcbStatus", QE_TCB_STATUSES),
       advisoryIds: l.advisoryIds("advisoryIDs"),
     }))
@@ -70,7 +70,7 @@ export function parseQeIdentity(body: Uint8Array): QeIdentity {
     version,
     issueDate: f.date("issueDate"),
     nextUpdate: f.date("nextUpdate"),
-    tcbEvaluationDataNumber: f.has("tcbEvaluationDataNumber") ? f.integer("tcbEvaluationDataNumber") : 0,
+    tcbEvaluationDataNumber: f.integer("tcbEvaluationDataNumber"),
     miscSelect: hexU32(f, "miscselect"),
     miscSelectMask: hexU32(f, "miscselectMask"),
     attributes: f.hex("attributes", 16),

@@ -97,12 +97,23 @@ export function parseTcbInfo(body: Uint8Array): TcbInfo {
       sgxComponents,
       pceSvn,
       ...(tdxComponents === undefined ? {} : { tdxComponents }),
-      tcbDate: l.string("tcbDate"),
+      tcbDate: tcbDate(l),
       tcbStatus: l.status("tcbStatus", TCB_LEVEL_STATUSES),
       advisoryIds: l.advisoryIds("advisoryIDs"),
     };
   });
-  const tdxModule = tdx && f.has("tdxModule") ? moduleFields(f.object("tdxModule")) : undefined;
+  // TcbInfo.cpp: at least one level, and no level twice (QVL keeps them in a set).
+  if (tcbLevels.length === 0) malformed("tcbLevels is empty");
+  tcbLevels.sort(compareLevels);
+  for (let i = 1; i < tcbLevels.length; i++) {
+    if (compareLevels(tcbLevels[i - 1] as TcbLevel, tcbLevels[i] as TcbLevel) === 0)
+      malformed("a TCB level appears twice");
+  }
+  // TcbInfo.cpp parsePartV3: the module fields belong to TDX TCB Info, and TDX needs tdxModule.
+  if (!tdx && (f.has("tdxModule") || f.has("tdxModuleIdentities")))
+    malformed("SGX TCB Info has TDX module fields");
+  if (tdx && !f.has("tdxModule")) malformed("TDX TCB Info has no tdxModule");
+  const tdxModule = tdx ? moduleFields(f.object("tdxModule")) : undefined;
   const tdxModuleIdentities =
     tdx && f.has("tdxModuleIdentities")
       ? f.array("tdxModuleIdentities", 64).map((m) => ({
@@ -112,13 +123,18 @@ export function parseTcbInfo(body: Uint8Array): TcbInfo {
             .array("tcbLevels", MAX_LEVELS)
             .map((l) => ({
               isvSvn: l.object("tcb").integer("isvsvn", 255),
-              tcbDate: l.string("tcbDate"),
+              tcbDate: tcbDate(l),
               tcbStatus: l.status("tcbStatus", MODULE_TCB_STATUSES),
               advisoryIds: l.advisoryIds("advisoryIDs"),
             }))
             .sort((a, b) => b.isvSvn - a.isvSvn),
         }))
       : [];
+  if (f.has("tdxModuleIdentities") && tdxModuleIdentities.length === 0)
+    malformed("tdxModuleIdentities is empty");
+  // 4.1.2.7.4: type 0 is the only TCB type (the SVNs of the components, compared one by one).
+  const tcbType = f.integer("tcbType");
+  if (tcbType !== 0) malformed(`tcbType ${tcbType} (only 0 is defined)`);
   return {
     id,
     version,
@@ -126,13 +142,18 @@ export function parseTcbInfo(body: Uint8Array): TcbInfo {
     nextUpdate: f.date("nextUpdate"),
     fmspc: f.hex("fmspc", 6),
     pceId: f.hex("pceId", 2),
-    tcbType: version === 3 ? f.integer("tcbType") : f.has("tcbType") ? f.integer("tcbType") : 0,
-    tcbEvaluationDataNumber: f.has("tcbEvaluationDataNumber") ? f.integer("tcbEvaluationDataNumber") : 0,
+    tcbType,
+    tcbEvaluationDataNumber: f.integer("tcbEvaluationDataNumber"),
     ...(tdxModule === undefined ? {} : { tdxModule }),
     tdxModuleIdentities,
-    // Sorted once here: grading takes the first level the platform meets.
-    tcbLevels: tcbLevels.sort(compareLevels),
+    tcbLevels,
   };
+}
+
+/** A level's `tcbDate`: an ISO 8601 UTC time (QVL parses it as a date), kept as written. */
+export function tcbDate(level: JsonFields): string {
+  level.date("tcbDate");
+  return level.string("tcbDate");
 }
 
 // Descending: SGX components lexicographically, then PCESVN, then TDX components (TcbLevel.cpp).

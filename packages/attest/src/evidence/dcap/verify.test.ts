@@ -211,6 +211,91 @@ describe("DCAP negative cases (MANIFEST note E)", () => {
     );
   });
 
+  it("requires the PCK chain's names QVL requires (PCK leaf, then a CA)", () => {
+    const v = byName("automata-sgx-v3");
+    const json = JSON.parse(v.collateralText);
+    const pem = (text: string) =>
+      text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g) ?? [];
+    const [leaf, ca, rootPem] = pem(
+      new TextDecoder().decode(readFileSync(vectorFile(v.name, "pck_chain.pem"))),
+    );
+    const [tcbSigning] = pem(json.tcb_info_issuer_chain);
+    assert.ok(leaf && ca && rootPem && tcbSigning);
+    // The certification data is not signed by the attestation key: swap the chain in the quote.
+    for (const chain of [
+      [tcbSigning, ca, rootPem],
+      [leaf, tcbSigning, rootPem],
+    ]) {
+      const code = codeOf(() => verifier.verify(withPckChain(v.quote, chain.join("")), col(v.name), v.at));
+      assert.equal(code, "ERR_DCAP_PCK_CHAIN_INVALID");
+    }
+    assert.equal(
+      verifier.verify(withPckChain(v.quote, [leaf, ca, rootPem].join("")), col(v.name), v.at).tcbStatus,
+      "SWHardeningNeeded",
+      "the same chain swapped back in verifies",
+    );
+  });
+
+  it("requires the TCB Signing chain QVL requires (two certificates, an SGX TCB Signing certificate)", () => {
+    const v = byName("automata-sgx-v3");
+    const json = JSON.parse(v.collateralText);
+    const blocks: string[] = json.tcb_info_issuer_chain.match(
+      /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/g,
+    );
+    const pckCrlChain: string = json.pck_crl_issuer_chain; // PCK Platform CA, root: a CA, not TCB Signing
+    for (const chain of [blocks[0] as string, blocks.join("") + (blocks[1] as string), pckCrlChain]) {
+      for (const field of ["tcb_info_issuer_chain", "qe_identity_issuer_chain"]) {
+        const doc = parseCollateralJson(JSON.stringify({ ...json, [field]: chain }));
+        assert.equal(
+          codeOf(() => verifier.verify(v.quote, doc, v.at)),
+          "ERR_DCAP_TCB_SIGNING_CHAIN_INVALID",
+          field,
+        );
+      }
+    }
+  });
+
+  it("4.1.2.4.12–13: a changed QE report, QE report signature, QE auth data or attestation key", () => {
+    const v = byName("automata-sgx-v3");
+    const q = parseDcapQuote(v.quote);
+    const offset = (part: Uint8Array) => part.byteOffset - v.quote.byteOffset;
+    const flip = (at: number) => {
+      const bad = v.quote.slice();
+      bad[at] = (bad[at] ?? 0) ^ 0x01;
+      return codeOf(() => createDcapVerifier().verify(bad, col(v.name), v.at));
+    };
+    const sig = q.signatureData;
+    assert.equal(flip(offset(sig.qeReportBytes) + 200), "ERR_DCAP_QE_REPORT_SIGNATURE_INVALID");
+    assert.equal(flip(offset(sig.qeReportSignature) + 10), "ERR_DCAP_QE_REPORT_SIGNATURE_INVALID");
+    assert.equal(flip(offset(sig.qeAuthData)), "ERR_DCAP_QE_REPORT_DATA_MISMATCH");
+    assert.equal(flip(offset(sig.attestationKey) + 5), "ERR_DCAP_QE_REPORT_DATA_MISMATCH");
+  });
+
+  it("4.1.2.4.2: header fields QVL's Quote::validate refuses, each with its code", () => {
+    const v = byName("automata-sgx-v3");
+    const edited = (at: number, value: number) => {
+      const bad = v.quote.slice();
+      bad[at] = value;
+      return codeOf(() => parseDcapQuote(bad));
+    };
+    assert.equal(edited(0, 6), "ERR_DCAP_UNSUPPORTED", "version 6");
+    assert.equal(edited(2, 3), "ERR_DCAP_UNSUPPORTED", "attestation key type 3 (P-384)");
+    assert.equal(edited(4, 0x80), "ERR_DCAP_UNSUPPORTED", "TEE type 0x80");
+    assert.equal(edited(4, 0x81), "ERR_DCAP_MALFORMED", "a v3 quote of TEE type TDX");
+    assert.equal(edited(12, 0x00), "ERR_DCAP_UNSUPPORTED", "another QE vendor");
+    const q = parseDcapQuote(v.quote);
+    const typeAt =
+      q.signatureData.qeAuthData.byteOffset - v.quote.byteOffset + q.signatureData.qeAuthData.byteLength;
+    assert.equal(edited(typeAt, 4), "ERR_DCAP_UNSUPPORTED", "certification data type 4");
+    const tdx = byName("gotdx-tdx-v5");
+    const td = tdx.quote.slice(0, tdx.expected.quote.bytes_used);
+    td[48] = 1; // v5 body type 1 (SGX) in a TDX quote
+    assert.equal(
+      codeOf(() => parseDcapQuote(td)),
+      "ERR_DCAP_MALFORMED",
+    );
+  });
+
   it("rejects every truncation of the real data", () => {
     for (const v of vectors) {
       const used = v.expected.quote.bytes_used as number;
@@ -287,6 +372,22 @@ describe("DCAP negative cases (MANIFEST note E)", () => {
     );
   });
 });
+
+// A v3 quote with another PCK chain (certification data type 5) in place of its own.
+function withPckChain(quote: Uint8Array, pem: string): Uint8Array {
+  const q = parseDcapQuote(quote);
+  const signedLength = q.signed.byteLength;
+  const chain = new TextEncoder().encode(pem);
+  // v3 signature data: signature, key, QE report, QE report signature, auth data, type, size, data.
+  const head = 64 + 64 + 384 + 64 + 2 + q.signatureData.qeAuthData.byteLength + 2;
+  const out = new Uint8Array(signedLength + 4 + head + 4 + chain.byteLength);
+  const view = new DataView(out.buffer);
+  out.set(quote.subarray(0, signedLength + 4 + head));
+  view.setUint32(signedLength, head + 4 + chain.byteLength, true);
+  view.setUint32(signedLength + 4 + head, chain.byteLength, true);
+  out.set(chain, signedLength + 4 + head + 4);
+  return out;
+}
 
 describe("collateral sources", () => {
   it("cuts the signed bodies out of Intel PCS responses byte for byte", () => {

@@ -12,9 +12,10 @@ import { sha256 } from "../../crypto/digest.ts";
 import { p256FromRaw, verifyP256 } from "../../crypto/p256.ts";
 import { KeywardError } from "../../errors/keyward-error.ts";
 import type { Certificate } from "../../x509/certificate.ts";
-import { parseCertificate, parsePemCertificates } from "../../x509/certificate.ts";
+import { nameAttributes, parseCertificate, parsePemCertificates } from "../../x509/certificate.ts";
 import { verifyCertificateChain } from "../../x509/chain.ts";
 import { type Crl, parseCrl } from "../../x509/crl.ts";
+import { OID_COMMON_NAME } from "../../x509/oids.ts";
 import { type PckExtensions, parsePckExtensions } from "../../x509/pck-extensions.ts";
 import { pemBlocks } from "../../x509/pem.ts";
 import { createSignatureCache, type SignatureCache } from "../../x509/signature-cache.ts";
@@ -190,6 +191,10 @@ function verifyParsed(
     );
   }
   const leaf = pckChain[0] as Certificate;
+  // QVL PckCertVerifier and 4.1.2.4.4: the leaf is a PCK certificate, the next one a CA. (The
+  // root's name is not read: the chain must end at a pinned anchor, byte for byte.)
+  commonNameContains(leaf, "SGX PCK Certificate", "ERR_DCAP_PCK_CHAIN_INVALID", "PCK leaf");
+  commonNameContains(pckChain[1] as Certificate, "CA", "ERR_DCAP_PCK_CHAIN_INVALID", "PCK intermediate");
   // QVL 4.1.2.4.6: the PCK CRL must be the one of the PCK leaf's issuer.
   if (!bytesEqual(c.pckCrl.issuerDer, leaf.issuerDer)) {
     throw new KeywardError(
@@ -386,6 +391,14 @@ function verifySignedCollateral(
   at: Date,
   signatures: SignatureCache,
 ): Verified {
+  // QVL TCBSigningChain / EXPECTED_CERTIFICATE_COUNT_IN_TCB_CHAIN: TCB Signing certificate, root.
+  if (chain.length !== 2) {
+    throw new KeywardError(
+      "ERR_DCAP_TCB_SIGNING_CHAIN_INVALID",
+      `${what}: issuer chain has ${chain.length} certificates, not 2`,
+    );
+  }
+  commonNameContains(chain[0] as Certificate, "SGX TCB Signing", "ERR_DCAP_TCB_SIGNING_CHAIN_INVALID", what);
   const path = verifyCertificateChain(chain, {
     anchors: [anchor.certificate],
     at,
@@ -459,6 +472,20 @@ function validFrom(certs: readonly Certificate[], crls: readonly Crl[]): Date {
   for (const cert of certs) t = Math.max(t, cert.notBefore.getTime());
   for (const crl of crls) t = Math.max(t, crl.thisUpdate.getTime());
   return new Date(t);
+}
+
+// QVL BaseVerifier::commonNameContains.
+function commonNameContains(
+  cert: Certificate,
+  phrase: string,
+  code: "ERR_DCAP_PCK_CHAIN_INVALID" | "ERR_DCAP_TCB_SIGNING_CHAIN_INVALID",
+  what: string,
+): void {
+  if (!nameAttributes(cert.subjectDer, OID_COMMON_NAME).some((cn) => cn.includes(phrase))) {
+    throw new KeywardError(code, `${what}: subject CN does not contain "${phrase}"`, {
+      detail: { subject: cert.subject },
+    });
+  }
 }
 
 function mismatch(message: string): never {
