@@ -44,6 +44,17 @@ const rules: readonly Rule[] = [
     forbid: /^(@keyward\/(server|cli)|pg$|pino$|yaml$)/,
     why: "enclave apps and @keyward/channels need no database driver, logger or YAML: attest, platform, channels and proto only",
   },
+  {
+    // Test files are skipped by the walk below, so this holds for product code only.
+    files: /^packages\/(?!testkit\/)/,
+    forbid: /^@keyward\/testkit(\/|$)/,
+    why: "@keyward/testkit is test-only (contract servers): only tests and bench/ may import it",
+  },
+  {
+    files: /^packages\/testkit\//,
+    forbid: /^@keyward\/(server|cli)/,
+    why: "@keyward/testkit stands in for outside systems; it never depends on the product it tests",
+  },
 ];
 
 const importSpecifier = /^\s*(?:import|export)\s(?!type\b)[^"']*?["']([^"']+)["']/gm;
