@@ -8,13 +8,14 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bytesEqual } from "@keyward/attest/bytes";
 import { parseDcapQuote, tdxClaimsOf } from "@keyward/attest/dcap";
 import { KeywardError } from "@keyward/attest/errors";
 import type { WorkloadClaims } from "@keyward/attest/evidence";
 import type { Attester, Evidence } from "../attester/attester.ts";
+import { readFileBounded } from "../io/read-file.ts";
 
 /** The file operations configfs-tsm is used through (injectable: tests emulate the kernel's side). */
 export interface TsmFs {
@@ -27,7 +28,7 @@ export interface TsmFs {
 const nodeFs: TsmFs = {
   mkdir: (p) => mkdirSync(p),
   rmdir: (p) => rmdirSync(p),
-  read: (p) => new Uint8Array(readFileSync(p)),
+  read: (p) => readFileBounded(p, { kind: "evidence", what: "configfs-tsm attribute" }),
   write: (p, d) => writeFileSync(p, d),
 };
 

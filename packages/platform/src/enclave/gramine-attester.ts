@@ -7,13 +7,14 @@
  * @module
  */
 import { hkdfSync } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bytesEqual, concatBytes } from "@keyward/attest/bytes";
 import { parseDcapQuote, sgxClaimsOf } from "@keyward/attest/dcap";
 import { KeywardError } from "@keyward/attest/errors";
 import type { WorkloadClaims } from "@keyward/attest/evidence";
 import type { Attester, Evidence, SealKeyRequest } from "../attester/attester.ts";
+import { readFileBounded, readTextBounded } from "../io/read-file.ts";
 
 /** An attester over Gramine's `/dev/attestation` (the root is injectable for tests). */
 export function gramineAttester(root = "/dev/attestation"): Attester {
@@ -24,7 +25,7 @@ export function gramineAttester(root = "/dev/attestation"): Attester {
       throw new KeywardError("ERR_ATTESTER_UNAVAILABLE", `Gramine attestation type is "${type}", not "dcap"`);
     try {
       writeFileSync(file("user_report_data"), reportData);
-      return new Uint8Array(readFileSync(file("quote")));
+      return readFileBounded(file("quote"), { kind: "evidence", what: "Gramine quote" });
     } catch (cause) {
       throw new KeywardError(
         "ERR_ATTESTER_FAILED",
@@ -68,8 +69,9 @@ export function gramineAttester(root = "/dev/attestation"): Attester {
       }
       let base: Uint8Array;
       try {
-        base = new Uint8Array(
-          readFileSync(file(`keys/${req.policy === "mrenclave" ? "_sgx_mrenclave" : "_sgx_mrsigner"}`)),
+        base = readFileBounded(
+          file(`keys/${req.policy === "mrenclave" ? "_sgx_mrenclave" : "_sgx_mrsigner"}`),
+          { kind: "key", what: "Gramine sealing key" },
         );
       } catch (cause) {
         throw new KeywardError("ERR_ATTESTER_FAILED", "Gramine sealing key could not be read", { cause });
@@ -95,7 +97,7 @@ export function gramineAttester(root = "/dev/attestation"): Attester {
 
 function readText(path: string): string {
   try {
-    return readFileSync(path, "utf8").trim();
+    return readTextBounded(path, { kind: "key", what: "Gramine attestation type" }).trim();
   } catch (cause) {
     throw new KeywardError("ERR_ATTESTER_UNAVAILABLE", `${path} cannot be read: not running under Gramine`, {
       cause,

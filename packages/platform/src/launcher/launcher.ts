@@ -8,10 +8,10 @@
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHash, hkdfSync } from "node:crypto";
+import { hkdfSync } from "node:crypto";
 import type { Socket } from "node:net";
 import { join } from "node:path";
-import { concatBytes, fromHex, toHex } from "@keyward/attest/bytes";
+import { bytesEqual, concatBytes, fromHex, toHex } from "@keyward/attest/bytes";
 import { KeywardError } from "@keyward/attest/errors";
 import { moduleCommand } from "../runtime/child-module.ts";
 import type { SimPlatform } from "../sim/platform.ts";
@@ -23,7 +23,7 @@ import {
   MAX_MESSAGE,
 } from "./channel-protocol.ts";
 import type { EnclaveManifest } from "./manifest.ts";
-import { type Measurement, measure, readTrusted } from "./measurement.ts";
+import { hashTrusted, type Measurement, measure } from "./measurement.ts";
 
 /** Options of {@link launchEnclave}. */
 export interface LaunchOptions {
@@ -57,8 +57,8 @@ export function launchEnclave(options: LaunchOptions): RunningEnclave {
   options.afterMeasure?.();
   // Load: every trusted file must still be what was measured.
   for (const f of manifest.trustedFiles) {
-    const now = createHash("sha256").update(readTrusted(manifest, f)).digest();
-    if (!now.equals(measurement.files.get(f) ?? new Uint8Array())) {
+    const now = hashTrusted(manifest, f);
+    if (!bytesEqual(now, measurement.files.get(f) ?? new Uint8Array())) {
       throw new KeywardError(
         "ERR_ENCLAVE_FILE_CHANGED",
         `trusted file ${f} changed between measurement and load`,

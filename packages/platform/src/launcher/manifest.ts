@@ -17,10 +17,11 @@
  *
  * @module
  */
-import { globSync, readFileSync } from "node:fs";
+import { globSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { KeywardError } from "@keyward/attest/errors";
 import { parse as parseToml } from "smol-toml";
+import { readTextBounded } from "../io/read-file.ts";
 
 /** A validated manifest, with every path resolved. */
 export interface EnclaveManifest {
@@ -47,12 +48,7 @@ const MAX_FILES = 4096;
  * @throws ERR_MANIFEST_INVALID, ERR_IO
  */
 export function loadManifest(path: string): EnclaveManifest {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (cause) {
-    throw new KeywardError("ERR_IO", `manifest ${path}: cannot be read`, { cause });
-  }
+  const text = readTextBounded(path, { kind: "manifest", what: "manifest" });
   let doc: Record<string, unknown>;
   try {
     doc = parseToml(text) as Record<string, unknown>;

@@ -22,9 +22,9 @@
  * @module
  */
 import { createHash, createPublicKey, type KeyObject } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { KeywardError } from "@keyward/attest/errors";
+import { readFileBounded, readFileChunks } from "../io/read-file.ts";
 import type { EnclaveManifest } from "./manifest.ts";
 
 /** The measurement of a manifest and its trusted files. */
@@ -46,7 +46,7 @@ export interface Measurement {
  */
 export function measure(manifest: EnclaveManifest): Measurement {
   const files = new Map<string, Uint8Array>();
-  for (const f of manifest.trustedFiles) files.set(f, sha256(readTrusted(manifest, f)));
+  for (const f of manifest.trustedFiles) files.set(f, hashTrusted(manifest, f));
   const lines = [
     "keyward-simulated-mrenclave v1",
     `entrypoint ${manifest.entrypoint}`,
@@ -77,18 +77,23 @@ export function mrSignerOf(key: KeyObject): Uint8Array {
   return sha256(new Uint8Array(key.export({ type: "spki", format: "der" })));
 }
 
-/** Reads a trusted file's bytes (for measuring, and again for loading). */
-export function readTrusted(manifest: EnclaveManifest, file: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(join(manifest.dir, file)));
-  } catch (cause) {
-    throw new KeywardError("ERR_IO", `trusted file ${file}: cannot be read`, { cause });
-  }
+/**
+ * SHA-256 of a trusted file (for measuring, and again for loading), streamed through the bounded
+ * reader: a trusted file may be a large binary, and must be a regular file.
+ * @throws ERR_IO
+ */
+export function hashTrusted(manifest: EnclaveManifest, file: string): Uint8Array {
+  const hash = createHash("sha256");
+  readFileChunks(join(manifest.dir, file), { kind: "trustedFile", what: "trusted file" }, (chunk) =>
+    hash.update(chunk),
+  );
+  return new Uint8Array(hash.digest());
 }
 
 function readSigner(path: string): KeyObject {
+  const bytes = readFileBounded(path, { kind: "key", what: "signer key" });
   try {
-    return createPublicKey(readFileSync(path));
+    return createPublicKey(Buffer.from(bytes));
   } catch (cause) {
     throw new KeywardError("ERR_KEY_INVALID", `signer key ${path}: not a public (or private) key in PEM`, {
       cause,

@@ -6,11 +6,12 @@
  * @module
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromHex, toHex } from "@keyward/attest/bytes";
 import { KeywardError } from "@keyward/attest/errors";
 import { toPem } from "@keyward/attest/x509";
+import { readFileBounded, readTextBounded } from "../io/read-file.ts";
 import { type SimTee, simCollateralJson } from "./collateral.ts";
 import { issueSimCertificates, type SimCertificates, type SimKeys } from "./hierarchy.ts";
 import {
@@ -44,10 +45,13 @@ export interface SimInitOptions {
   readonly validityDays?: number;
   /** Replace an existing platform (its keys and sealed data become useless). */
   readonly force?: boolean;
+  /** Called before each step (for a progress display): "keys", "certificates", "collateral". */
+  readonly onStep?: (step: "keys" | "certificates" | "collateral") => void;
 }
 
 const KEY_FILES = ["root", "pck-ca", "pck", "tcb-signing", "attestation"] as const;
 const META = "platform.json";
+const COLLATERAL = { kind: "collateral", what: "simulated collateral" } as const;
 
 /**
  * Creates a simulated platform in `dir`.
@@ -65,6 +69,7 @@ export function initSimPlatform(dir: string, options: SimInitOptions): SimPlatfo
   }
   mkdirSync(join(dir, "keys"), { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
+  options.onStep?.("keys");
   const keys: SimKeys = {
     root: p256(),
     pckCa: p256(),
@@ -81,6 +86,7 @@ export function initSimPlatform(dir: string, options: SimInitOptions): SimPlatfo
   });
   writeSecret(join(dir, "sealing-secret.bin"), randomBytes(32));
   const platformId = randomBytes(16);
+  options.onStep?.("certificates");
   const certs = issueSimCertificates(keys, options.now, platformId);
   writeFileSync(join(dir, "root.pem"), toPem(certs.root, "CERTIFICATE"));
   writeFileSync(join(dir, "pck-chain.pem"), chainPem(certs));
@@ -99,6 +105,7 @@ export function initSimPlatform(dir: string, options: SimInitOptions): SimPlatfo
       1,
     ),
   );
+  options.onStep?.("collateral");
   writeCollateral(dir, certs, keys, options.now, validityDays);
   return loadSimPlatform(dir);
 }
@@ -120,8 +127,8 @@ export function loadSimPlatform(dir: string): SimPlatform {
   const { keys, certs } = readPlatform(dir);
   const quoting: QuotingKeys = { attestation: keys.attestation, pck: keys.pck, pckChainPem: chainPem(certs) };
   const collateral = {
-    sgx: readFileSync(join(dir, "collateral-sgx.json"), "utf8"),
-    tdx: readFileSync(join(dir, "collateral-tdx.json"), "utf8"),
+    sgx: readTextBounded(join(dir, "collateral-sgx.json"), COLLATERAL),
+    tdx: readTextBounded(join(dir, "collateral-tdx.json"), COLLATERAL),
   };
   return {
     dir,
@@ -129,7 +136,8 @@ export function loadSimPlatform(dir: string): SimPlatform {
     collateralJson: (tee) => collateral[tee],
     quoteSgx: (report) => buildSgxQuote(report, quoting),
     quoteTdx: (report, version) => buildTdxQuote(report, quoting, version ?? 4),
-    sealingSecret: () => new Uint8Array(readFileSync(join(dir, "sealing-secret.bin"))),
+    sealingSecret: () =>
+      readFileBounded(join(dir, "sealing-secret.bin"), { kind: "key", what: "sealing secret" }),
   };
 }
 
@@ -140,16 +148,20 @@ function readPlatform(dir: string): {
 } {
   let meta: { validityDays: number };
   try {
-    meta = JSON.parse(readFileSync(join(dir, META), "utf8"));
+    meta = JSON.parse(readTextBounded(join(dir, META), { kind: "document", what: "simulated platform" }));
   } catch (cause) {
     throw new KeywardError("ERR_SIM_NOT_FOUND", `no simulated platform in ${dir} (run keyward sim init)`, {
       cause,
     });
   }
   const [root, pckCa, pck, tcbSigning, attestation] = KEY_FILES.map((name) =>
-    createPrivateKey(readFileSync(join(dir, "keys", `${name}.key`), "utf8")),
+    createPrivateKey(
+      readTextBounded(join(dir, "keys", `${name}.key`), { kind: "key", what: "simulation key" }),
+    ),
   ) as [KeyObject, KeyObject, KeyObject, KeyObject, KeyObject];
-  const hex = JSON.parse(readFileSync(join(dir, "certificates.json"), "utf8"));
+  const hex = JSON.parse(
+    readTextBounded(join(dir, "certificates.json"), { kind: "certificate", what: "simulation certificates" }),
+  );
   const certs: SimCertificates = {
     root: fromHex(hex.root),
     pckCa: fromHex(hex.pckCa),

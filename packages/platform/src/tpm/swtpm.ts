@@ -5,11 +5,14 @@
  * @module
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KeywardError } from "@keyward/attest/errors";
+import { readTextBounded } from "../io/read-file.ts";
+
+const SWTPM_CA = { kind: "certificate", what: "swtpm CA certificate" } as const;
 
 /** A running swtpm. */
 export interface Swtpm {
@@ -213,7 +216,7 @@ export function provisionSwtpm(stateDir: string, caDir: string): ProvisionedTpm 
     );
   return {
     stateDir,
-    rootCaPem: readFileSync(join(caDir, "ca", "swtpm-localca-rootca-cert.pem"), "utf8"),
-    issuerCaPem: readFileSync(join(caDir, "ca", "issuercert.pem"), "utf8"),
+    rootCaPem: readTextBounded(join(caDir, "ca", "swtpm-localca-rootca-cert.pem"), SWTPM_CA),
+    issuerCaPem: readTextBounded(join(caDir, "ca", "issuercert.pem"), SWTPM_CA),
   };
 }
