@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use as real parts and independent cross-checks:
-# swtpm (a real TPM 2.0), tpm2-tools (tpm2_quote / tpm2_checkquote), zbar-tools (zbarimg).
+# swtpm (a real TPM 2.0), tpm2-tools (tpm2_quote / tpm2_checkquote), zbar-tools (zbarimg),
+# headless Chromium (renders the HTML attestation report), zsh (its completion script), and
+# script(1) (a pseudo-terminal for the CLI's colour and progress tests).
 # Does nothing when they are all present; needs root (or sudo) otherwise.
 set -euo pipefail
 need=()
@@ -8,6 +10,9 @@ command -v swtpm >/dev/null 2>&1 || need+=(swtpm swtpm-tools)
 command -v tpm2_checkquote >/dev/null 2>&1 || need+=(tpm2-tools)
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
+command -v zsh >/dev/null 2>&1 || need+=(zsh)
+command -v script >/dev/null 2>&1 || need+=(bsdutils)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "system-deps: installing ${need[*]}" >&2
 sudo=""

@@ -69,6 +69,15 @@ for (const file of [...walk("packages"), ...walk("examples")]) {
         problems.push(`${file}: imports "${spec}" — ${rule.why}`);
     }
   }
+  // One way to read a file: the bounded reader of @keyward/platform/io (docs/security.md, "Reading
+  // input"). packages/server joins this list once its reads are converted.
+  if (
+    /^packages\/(cli|platform)\/src\//.test(file) &&
+    !file.startsWith("packages/platform/src/io/") &&
+    /\b(readFileSync|readFile|createReadStream)\s*\(/.test(source)
+  ) {
+    problems.push(`${file}: reads a file directly — use readFileBounded/readTextBounded from @keyward/platform/io`);
+  }
   if (
     file.startsWith("packages/attest/src/") &&
     /\b(Math\.random|Date\.now)\(|\bprocess\.env\b|new Date\(\)/.test(source)

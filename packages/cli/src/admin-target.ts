@@ -12,16 +12,9 @@ import type { Appraisal } from "@keyward/attest/appraisal";
 import { KeywardError } from "@keyward/attest/errors";
 import type { AuditEntry, ChainVerdict, ExplainSubject } from "@keyward/server/service";
 import { usageError } from "./args.ts";
-import { dataDir } from "./config.ts";
-import { STORE_FLAGS, serviceConfigFrom } from "./service-flags.ts";
-
-/** Flags of every admin command. */
-export const ADMIN_FLAGS = {
-  ...STORE_FLAGS,
-  admin: { type: "string" },
-  "admin-client": { type: "string" },
-  json: { type: "boolean" },
-} as const;
+import { adminAddressFromEnv, dataDir } from "./config.ts";
+import { serviceConfigFrom } from "./service-flags.ts";
+import type { ADMIN } from "./specs/common.ts";
 
 export interface PolicyListing {
   readonly id: string;
@@ -52,15 +45,16 @@ export interface AdminTarget {
   close(): Promise<void>;
 }
 
-type Values = Partial<Record<keyof typeof ADMIN_FLAGS, string | boolean | undefined>>;
+/** The values of the {@link ADMIN} flags (a command's values may hold more). */
+export type AdminValues = { readonly [K in keyof typeof ADMIN]?: string | boolean | undefined };
 
 /** The target the flags name. */
-export async function openAdminTarget(values: Values): Promise<AdminTarget> {
-  const address = (values.admin as string | undefined) ?? process.env.KEYWARD_ADMIN_ADDR;
+export async function openAdminTarget(values: AdminValues): Promise<AdminTarget> {
+  const address = (values.admin as string | undefined) ?? adminAddressFromEnv();
   return address === undefined ? local(values) : remote(values, address);
 }
 
-async function remote(values: Values, address: string): Promise<AdminTarget> {
+async function remote(values: AdminValues, address: string): Promise<AdminTarget> {
   const m = /^(.*):(\d{1,5})$/.exec(address);
   if (m === null) usageError(`--admin/KEYWARD_ADMIN_ADDR must be HOST:PORT, got "${address}"`);
   const { connectAdmin, fromConnectError, loadAdminClientCredentials } = await import(
@@ -81,13 +75,27 @@ async function remote(values: Values, address: string): Promise<AdminTarget> {
   };
   return {
     where: `admin listener ${address}`,
-    putSecret: (name, value) => call(() => c.putSecret({ name, value })),
-    deleteSecret: (name) => call(() => c.deleteSecret({ name })),
-    listSecrets: () => call(async () => (await c.listSecrets({})).secrets),
-    createKey: (keyId, algorithm) => call(() => c.createKey({ keyId, algorithm })),
-    putPolicy: (document, format) => call(() => c.putPolicy({ document, format })),
-    deletePolicy: (id) => call(() => c.deletePolicy({ id })),
-    listPolicies: () => call(async () => (await c.listPolicies({})).policies),
+    putSecret: (name, value) => call(async () => ({ version: (await c.putSecret({ name, value })).version })),
+    deleteSecret: (name) => call(async () => ({ existed: (await c.deleteSecret({ name })).existed })),
+    listSecrets: () =>
+      call(async () => (await c.listSecrets({})).secrets.map(({ name, version }) => ({ name, version }))),
+    createKey: (keyId, algorithm) =>
+      call(async () => ({ version: (await c.createKey({ keyId, algorithm })).version })),
+    putPolicy: (document, format) =>
+      call(async () => {
+        const { id, version } = await c.putPolicy({ document, format });
+        return { id, version };
+      }),
+    deletePolicy: (id) => call(async () => ({ existed: (await c.deletePolicy({ id })).existed })),
+    listPolicies: () =>
+      call(async () =>
+        (await c.listPolicies({})).policies.map(({ id, source, version, document }) => ({
+          id,
+          source,
+          version,
+          document,
+        })),
+      ),
     explain: (subject, policyId) =>
       call(async () => {
         const r = await c.explain({
@@ -140,7 +148,7 @@ async function remote(values: Values, address: string): Promise<AdminTarget> {
   };
 }
 
-async function local(values: Values): Promise<AdminTarget> {
+async function local(values: AdminValues): Promise<AdminTarget> {
   const service = await import("@keyward/server/service");
   const config = await serviceConfigFrom(values);
   const store = await service.openStore(config);

@@ -18,3 +18,22 @@ export function dataDir(flag?: string): string {
   if (env.XDG_DATA_HOME) return join(env.XDG_DATA_HOME, "keyward");
   return join(homedir(), ".local", "share", "keyward");
 }
+
+/**
+ * Whether colour may be used at all (the caller also checks that the stream is a terminal): never
+ * with NO_COLOR set to anything (no-color.org) or on a dumb terminal.
+ */
+export function colorAllowed(): boolean {
+  const env = process.env;
+  return (env.NO_COLOR === undefined || env.NO_COLOR === "") && env.TERM !== "dumb";
+}
+
+/** Whether progress may be shown: on a terminal, and not in CI logs that happen to be one. */
+export function progressAllowed(stream: NodeJS.WriteStream): boolean {
+  return stream.isTTY === true && process.env.TERM !== "dumb";
+}
+
+/** The Admin listener named by the environment, if any. */
+export function adminAddressFromEnv(): string | undefined {
+  return process.env.KEYWARD_ADMIN_ADDR;
+}

@@ -6,11 +6,12 @@
  *
  * @module
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { policyFromObject } from "@keyward/attest/appraisal";
+import { readTextBounded } from "@keyward/platform/io";
 import { launchEnclave, loadManifest, measure } from "@keyward/platform/launcher";
 import { openBundledDirectory } from "@keyward/platform/runtime";
 import { initSimPlatform } from "@keyward/platform/sim";
@@ -107,7 +108,10 @@ export async function secretProvisioningDemo(
       // executable serves them itself).
       if (existsSync(NODE_MODULES)) symlinkSync(NODE_MODULES, join(copy, "node_modules"), "dir");
       const appTs = join(copy, "app.ts");
-      writeFileSync(appTs, `${readFileSync(appTs, "utf8")}\n// modified: exfiltrate the secret\n`);
+      writeFileSync(
+        appTs,
+        `${readTextBounded(appTs, { kind: "trustedFile", what: "example app" })}\n// modified: exfiltrate the secret\n`,
+      );
       const bad = await run(copy);
       check(
         bad.status !== 0 && bad.err.includes("ERR_SERVICE_DENIED"),

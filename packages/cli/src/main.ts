@@ -1,84 +1,88 @@
 /**
- * The `keyward` command tree. Thin: each command parses its flags, calls the packages and prints.
- * Commands are loaded lazily so that `keyward quote verify` never loads the server's database code.
+ * The `keyward` command tree. Thin: each command parses its flags from its spec, calls the packages
+ * and prints. `--help`, `help COMMAND`, `--version` and usage errors are answered here for every
+ * command alike, from the registry.
  *
  * @module
  */
+import { KeywardError } from "@keyward/attest/errors";
+import { parseCommand, wantsHelp, wantsJson } from "./args.ts";
+import { commandHelp, groupHelp, overview } from "./help.ts";
 import { EXIT, type ExitCode, reportFailure } from "./output.ts";
-
-/** A command module: `run(args)` returns the exit status. */
-export interface Command {
-  readonly summary: string;
-  run(args: readonly string[]): Promise<ExitCode>;
-}
-
-type Loader = () => Promise<{ readonly command: Command }>;
-
-// "group verb" → module. Each file in commands/ implements one command.
-const commands: Readonly<Record<string, Loader>> = {
-  demo: () => import("./commands/demo.ts"),
-  explain: () => import("./commands/explain.ts"),
-  serve: () => import("./commands/serve.ts"),
-  "audit verify": () => import("./commands/audit-verify.ts"),
-  "admin init": () => import("./commands/admin-init.ts"),
-  "admin add-client": () => import("./commands/admin-add-client.ts"),
-  "admin put-secret": () => import("./commands/admin-put-secret.ts"),
-  "admin delete-secret": () => import("./commands/admin-delete-secret.ts"),
-  "admin list-secrets": () => import("./commands/admin-list-secrets.ts"),
-  "admin create-key": () => import("./commands/admin-create-key.ts"),
-  "admin put-policy": () => import("./commands/admin-put-policy.ts"),
-  "admin delete-policy": () => import("./commands/admin-delete-policy.ts"),
-  "admin list-policies": () => import("./commands/admin-list-policies.ts"),
-  "admin explain": () => import("./commands/admin-explain.ts"),
-  "admin rotate-master-key": () => import("./commands/admin-rotate-master-key.ts"),
-  "audit read": () => import("./commands/audit-read.ts"),
-  "quote inspect": () => import("./commands/quote-inspect.ts"),
-  "quote verify": () => import("./commands/quote-verify.ts"),
-  "sim init": () => import("./commands/sim-init.ts"),
-  "sim refresh": () => import("./commands/sim-refresh.ts"),
-  "sim quote": () => import("./commands/sim-quote.ts"),
-  "enclave run": () => import("./commands/enclave-run.ts"),
-  "enclave measure": () => import("./commands/enclave-measure.ts"),
-  "enclave verify-measurement": () => import("./commands/enclave-verify-measurement.ts"),
-  "enclave sigstruct": () => import("./commands/enclave-sigstruct.ts"),
-  "ratls inspect": () => import("./commands/ratls-inspect.ts"),
-  "ratls verify": () => import("./commands/ratls-verify.ts"),
-  "tpm quote": () => import("./commands/tpm-quote.ts"),
-  "tpm verify-quote": () => import("./commands/tpm-verify-quote.ts"),
-};
+import { findCommand, groups } from "./registry.ts";
+import { version } from "./version.ts";
 
 /** Runs `keyward ARGS` and returns the exit status. */
 export async function main(argv: readonly string[]): Promise<ExitCode> {
-  const [first, second] = argv;
-  if (first === undefined || first === "help" || first === "--help" || first === "-h") {
-    process.stdout.write(await usage());
-    return first === undefined ? EXIT.usage : EXIT.ok;
-  }
-  const two = second === undefined ? undefined : `${first} ${second}`;
-  const name = two !== undefined && two in commands ? two : first in commands ? first : undefined;
-  const load = name === undefined ? undefined : commands[name];
-  if (name === undefined || load === undefined) {
-    process.stderr.write(`keyward: unknown command "${argv.slice(0, 2).join(" ")}"\n\n${await usage()}`);
+  const [first] = argv;
+  if (first === undefined) {
+    process.stderr.write(overview());
     return EXIT.usage;
   }
-  const rest = argv.slice(name.split(" ").length);
+  if (first === "--version" || first === "-V") {
+    process.stdout.write(`keyward ${version()}\n`);
+    return EXIT.ok;
+  }
+  if (first === "--help" || first === "-h") {
+    process.stdout.write(overview());
+    return EXIT.ok;
+  }
+  const found = findCommand(argv);
+  if (found === undefined) {
+    // A group alone ("keyward quote"), with or without --help.
+    const group = groupHelp(first);
+    if (group !== undefined && (argv.length === 1 || wantsHelp(argv.slice(1)))) {
+      if (argv.length === 1) {
+        process.stderr.write(group);
+        return EXIT.usage;
+      }
+      process.stdout.write(group);
+      return EXIT.ok;
+    }
+    const name = argv.slice(0, groups().includes(first) ? 2 : 1).join(" ");
+    return unknown(name, wantsJson(argv));
+  }
+  const { command, words } = found;
+  const args = argv.slice(words);
+  if (wantsHelp(args)) {
+    process.stdout.write(commandHelp(command.spec));
+    return EXIT.ok;
+  }
+  const json = command.spec.json && wantsJson(args);
   try {
-    const { command } = await load();
-    return await command.run(rest);
+    const parsed = parseCommand(command.spec, args);
+    if (command.load === undefined) return help(parsed.positionals);
+    const module = await command.load();
+    return await module.run(parsed);
   } catch (e) {
-    return reportFailure(e, rest.includes("--json"));
+    return reportFailure(e, json);
   }
 }
 
-async function usage(): Promise<string> {
-  const lines = ["usage: keyward <command> [options]   (keyward <command> --help for its options)", ""];
-  for (const [name, load] of Object.entries(commands)) {
-    try {
-      const { command } = await load();
-      lines.push(`  ${name.padEnd(28)} ${command.summary}`);
-    } catch {
-      // A command whose module is not there yet is simply not listed.
-    }
+function help(words: readonly string[]): ExitCode {
+  if (words.length === 0) {
+    process.stdout.write(overview());
+    return EXIT.ok;
   }
-  return `${lines.join("\n")}\n`;
+  const found = findCommand(words);
+  if (found !== undefined && found.words === words.length) {
+    process.stdout.write(commandHelp(found.command.spec));
+    return EXIT.ok;
+  }
+  const group = words.length === 1 ? groupHelp(words[0] as string) : undefined;
+  if (group !== undefined) {
+    process.stdout.write(group);
+    return EXIT.ok;
+  }
+  return unknown(words.join(" "), false);
+}
+
+// An unknown command: the error, then (in text mode) the list of commands, on stderr.
+function unknown(name: string, json: boolean): ExitCode {
+  const status = reportFailure(
+    new KeywardError("ERR_USAGE", `unknown command "${name}" (keyward help lists the commands)`),
+    json,
+  );
+  if (!json) process.stderr.write(`\n${overview()}`);
+  return status;
 }

@@ -4,38 +4,18 @@
  *
  * @module
  */
+import { isKeywardError, KeywardError } from "@keyward/attest/errors";
 import type { ServiceConfig } from "@keyward/server/service";
 import { dataDir } from "./config.ts";
+import type { serve } from "./specs/misc.ts";
 
-/** Flags naming where the service's data lives. */
-export const STORE_FLAGS = {
-  "data-dir": { type: "string" },
-  "database-url": { type: "string" },
-  "db-schema": { type: "string" },
-  "master-key-file": { type: "string" },
-  "policy-dir": { type: "string" },
-  simulation: { type: "boolean" },
-  "pccs-url": { type: "string" },
-} as const;
-
-/** Every flag of `keyward serve`. */
-export const SERVE_FLAGS = {
-  ...STORE_FLAGS,
-  listen: { type: "string" },
-  "vault-addr": { type: "string" },
-  "ops-listen": { type: "string" },
-  "admin-listen": { type: "string" },
-  "challenge-listen": { type: "string" },
-  attester: { type: "string" },
-} as const;
-
-type Values = Partial<Record<keyof typeof SERVE_FLAGS, string | boolean | undefined>>;
+/** Values of `keyward serve`'s flags (or of the store flags, a subset). */
+type Values = { readonly [K in keyof (typeof serve)["options"]]?: string | boolean | undefined };
 
 /** The configuration the given flag values describe. */
 export async function serviceConfigFrom(values: Values): Promise<ServiceConfig> {
   const { loadServiceConfig } = await import("@keyward/server/service");
-  const s = (k: keyof typeof SERVE_FLAGS) =>
-    typeof values[k] === "string" ? (values[k] as string) : undefined;
+  const s = (k: keyof Values) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
   const pairs = {
     listen: s("listen"),
     databaseUrl: s("database-url"),
@@ -49,8 +29,16 @@ export async function serviceConfigFrom(values: Values): Promise<ServiceConfig> 
     pccsUrl: s("pccs-url"),
     attester: s("attester"),
   };
-  return loadServiceConfig(dataDir(s("data-dir")), {
-    ...Object.fromEntries(Object.entries(pairs).filter(([, v]) => v !== undefined)),
-    ...(values.simulation === true ? { simulation: true } : {}),
-  });
+  try {
+    return loadServiceConfig(dataDir(s("data-dir")), {
+      ...Object.fromEntries(Object.entries(pairs).filter(([, v]) => v !== undefined)),
+      ...(values.simulation === true ? { simulation: true } : {}),
+    });
+  } catch (e) {
+    // The configuration is made of these flags and KEYWARD_* variables: a bad one (an address that
+    // is not HOST:PORT, say) is a usage error, exit 2, not a rejection.
+    if (isKeywardError(e, "ERR_SERVICE_CONFIG"))
+      throw new KeywardError("ERR_USAGE", `configuration: ${e.message}`, { cause: e });
+    throw e;
+  }
 }

@@ -44,7 +44,7 @@ describe("keyward admin (CLI) against a running service", () => {
   mkdirSync(join(dir, "policies"));
 
   it("manages secrets and policies over mutual TLS, explains, and verifies the audit chain", async () => {
-    const init = keyward("admin", "init", "--host", "keyward.internal");
+    const init = keyward("admin", "init", "--host", "keyward.internal", "--json");
     assert.equal(init.status, 0, init.err);
     assert.equal(JSON.parse(init.out).operator, "admin");
     assert.equal(keyward("admin", "init").status, 1, "a second init refuses to overwrite");
@@ -52,7 +52,15 @@ describe("keyward admin (CLI) against a running service", () => {
     const admin = ["--admin", `127.0.0.1:${adminPort}`];
 
     writeFileSync(join(dir, "value"), "s3cret-value", { mode: 0o600 });
-    const put = keyward("admin", "put-secret", "apps/key", "--value-file", join(dir, "value"), ...admin);
+    const put = keyward(
+      "admin",
+      "put-secret",
+      "apps/key",
+      "--value-file",
+      join(dir, "value"),
+      "--json",
+      ...admin,
+    );
     assert.equal(put.status, 0, put.err);
     assert.deepEqual(JSON.parse(put.out), { name: "apps/key", version: 1 });
     writeFileSync(
@@ -65,14 +73,14 @@ describe("keyward admin (CLI) against a running service", () => {
     assert.equal(bad.status, 2, "an invalid policy document is unusable input");
     assert.match(bad.err, /ERR_POLICY_INVALID/);
     assert.match(bad.err, /minIsvSvn/);
-    const listed = keyward("admin", "list-policies", ...admin);
+    const listed = keyward("admin", "list-policies", "--json", ...admin);
     assert.equal(JSON.parse(listed.out.trim()).id, "app");
 
     const ok = await (await clientAs(platform, port, 0xa7)).getSecrets({});
     assert.equal(new TextDecoder().decode(ok.secrets[0]?.value), "s3cret-value");
     await assert.rejects((await clientAs(platform, port, 0xa8)).getSecrets({}));
 
-    const entries = keyward("audit", "read", ...admin)
+    const entries = keyward("audit", "read", "--json", ...admin)
       .out.trim()
       .split("\n")
       .map((l) => JSON.parse(l));
@@ -110,7 +118,7 @@ describe("keyward admin (CLI) against a running service", () => {
 
   it("rotates the master key with the service stopped; the restarted service still releases", async () => {
     const before = statSync(join(dir, "master.key")).mtimeMs;
-    const rotated = keyward("admin", "rotate-master-key");
+    const rotated = keyward("admin", "rotate-master-key", "--json");
     assert.equal(rotated.status, 0, rotated.err);
     assert.equal(JSON.parse(rotated.out).secrets, 1);
     assert.equal(statSync(join(dir, "master.key")).mode & 0o777, 0o600);

@@ -27,13 +27,13 @@ describe("keyward enclave", () => {
   it("measures, runs, and verifies the measurement of the example app from source", () => {
     assert.equal(keyward("sim", "init").status, 0);
     const m = JSON.parse(keyward("enclave", "measure", "--manifest", example, "--json").stdout);
-    assert.match(m.mrenclave, /^[0-9a-f]{64}$/);
+    assert.match(m.mrEnclave, /^[0-9a-f]{64}$/);
     const quote = join(data, "q.bin");
     const run = keyward("enclave", "run", "--manifest", example, "--", "quote", quote);
     assert.equal(run.status, 0, run.stderr);
     const ok = keyward("enclave", "verify-measurement", "--manifest", example, "--quote", quote, "--json");
     assert.equal(ok.status, 0, ok.stdout);
-    assert.equal(JSON.parse(ok.stdout).mrenclave, m.mrenclave);
+    assert.equal(JSON.parse(ok.stdout).mrEnclave, m.mrEnclave);
     // The source changed: the quote was not built from it.
     const dir = join(copies, "changed");
     cpSync(join(example, ".."), dir, { recursive: true });
@@ -51,7 +51,7 @@ describe("keyward enclave", () => {
     assert.equal(JSON.parse(bad.stdout).error.code, "ERR_MEASUREMENT_MISMATCH");
     assert.deepEqual(
       JSON.parse(bad.stdout).mismatched.map((x: { field: string }) => x.field),
-      ["mrenclave"],
+      ["mrEnclave"],
     );
   });
 
@@ -64,11 +64,12 @@ describe("keyward enclave", () => {
     const r = keyward("enclave", "sigstruct", sigstruct, "--json");
     assert.equal(r.status, 0);
     assert.equal(
-      JSON.parse(r.stdout).mrenclave,
+      JSON.parse(r.stdout).mrEnclave,
       "a5ea14ec7fa0036626867a3131260d5d9a70b67e7433c1cf6e567b84fa10a68d",
     );
     const differs = keyward("enclave", "sigstruct", sigstruct, "--quote", join(data, "q.bin"), "--json");
     assert.equal(differs.status, 1);
-    assert.deepEqual(JSON.parse(differs.stdout).quote.mismatched, ["mrenclave", "mrsigner", "isvProdId"]);
+    assert.deepEqual(JSON.parse(differs.stdout).quote.mismatched, ["mrEnclave", "mrSigner", "isvProdId"]);
+    assert.equal(JSON.parse(differs.stdout).error.code, "ERR_MEASUREMENT_MISMATCH");
   });
 });

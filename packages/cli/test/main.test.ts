@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { describe, it } from "node:test";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const bin = fileURLToPath(new URL("../bin/keyward.ts", import.meta.url));
 const keyward = (...args: string[]) =>
   spawnSync(process.execPath, ["--disable-warning=ExperimentalWarning", bin, ...args], { encoding: "utf8" });
+const dir = mkdtempSync(join(tmpdir(), "keyward-main-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("keyward command tree", () => {
   it("exits 2 on an unknown command and lists the commands", () => {
@@ -29,10 +34,94 @@ describe("keyward command tree", () => {
     assert.equal(keyward("explain", "ERR_NOPE").status, 2);
   });
 
-  it("runs the demo: real and simulated quotes reach their expected verdicts", () => {
-    const r = keyward("demo");
+  it("runs the demo: real and simulated quotes reach their expected verdicts (--json)", () => {
+    const r = keyward("demo", "--json");
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /all verdicts as expected/);
-    assert.doesNotMatch(r.stdout, /FAIL/);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.ok, true);
+    assert.equal(out.failures, 0);
+    assert.ok(out.steps.filter((s: { ok?: boolean }) => s.ok === true).length >= 15);
+    assert.ok(out.steps.some((s: { text: string }) => s.text === "all verdicts as expected"));
+  });
+
+  // ../shared/cases/input-devzero: a symlink to /dev/zero once made `quote inspect` read until
+  // memory ran out. A real process, a generous bound: it must end at once, ERR_IO, exit 2.
+  it("refuses a quote path that links to /dev/zero at once (ERR_IO, exit 2)", async () => {
+    const link = join(dir, "quote.bin");
+    symlinkSync("/dev/zero", link);
+    const child = spawn(process.execPath, [
+      "--disable-warning=ExperimentalWarning",
+      bin,
+      "quote",
+      "inspect",
+      link,
+      "--json",
+    ]);
+    let stdout = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+      child.on("exit", (c, s) => r([c, s])),
+    );
+    clearTimeout(timer);
+    assert.equal(signal, null, "not killed by the time bound");
+    assert.equal(code, 2);
+    assert.equal(JSON.parse(stdout).error.code, "ERR_IO");
+  });
+
+  it("refuses an empty or over-limit secret value before contacting the service", () => {
+    // The Admin address answers nothing: had the value been sent, the failure would be a connection error.
+    const admin = ["--admin", "127.0.0.1:1", "--data-dir", dir];
+    const empty = join(dir, "empty");
+    writeFileSync(empty, "");
+    const r = keyward("admin", "put-secret", "a", "--value-file", empty, ...admin, "--json");
+    assert.equal(r.status, 2);
+    assert.equal(JSON.parse(r.stdout).error.code, "ERR_USAGE");
+    assert.match(r.stderr, /empty.*--allow-empty/);
+    const big = join(dir, "big");
+    writeFileSync(big, "");
+    truncateSync(big, (1 << 20) + 1);
+    const over = keyward("admin", "put-secret", "a", "--value-file", big, ...admin, "--json");
+    assert.equal(over.status, 2);
+    assert.equal(JSON.parse(over.stdout).error.code, "ERR_IO");
+    assert.match(over.stderr, /larger than the 1048576-byte limit/);
+    // With --allow-empty the empty value goes on to the service (here: none answers).
+    const allowed = keyward(
+      "admin",
+      "put-secret",
+      "a",
+      "--value-file",
+      empty,
+      "--allow-empty",
+      ...admin,
+      "--json",
+    );
+    assert.notEqual(JSON.parse(allowed.stdout).error.code, "ERR_USAGE");
+  });
+
+  it("says a port in use is a usage error naming the port (exit 2), and exits at once", async () => {
+    const { createServer } = await import("node:net");
+    const held = createServer();
+    await new Promise<void>((r) => held.listen(0, "127.0.0.1", () => r()));
+    const port = (held.address() as { port: number }).port;
+    try {
+      const data = join(dir, "serve");
+      assert.equal(keyward("sim", "init", "--data-dir", data).status, 0);
+      const r = spawnSync(
+        process.execPath,
+        [bin, "serve", "--simulation", "--data-dir", data, "--listen", `127.0.0.1:${port}`],
+        { encoding: "utf8", timeout: 60_000 },
+      );
+      assert.equal(r.signal, null, "it exits by itself");
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`ERR_USAGE: port ${port} .*already in use`));
+      const bad = keyward("serve", "--simulation", "--data-dir", data, "--listen", "nowhere");
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /--listen\/KEYWARD_LISTEN must be HOST:PORT/);
+    } finally {
+      held.close();
+    }
   });
 });

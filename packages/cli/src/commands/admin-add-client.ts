@@ -1,18 +1,19 @@
-import { parseFlags, usageError } from "../args.ts";
 import { dataDir } from "../config.ts";
-import type { Command } from "../main.ts";
-import { EXIT, printJson } from "../output.ts";
+import { EXIT, type ExitCode, printJson, say } from "../output.ts";
+import type { adminAddClient } from "../specs/admin.ts";
+import type { Parsed } from "../specs/types.ts";
 
-/** `keyward admin add-client NAME [--data-dir DIR]` — issues another operator's client certificate. */
-export const command: Command = {
-  summary: "issue another operator's Admin client certificate with the admin CA",
-  async run(args) {
-    const { values, positionals } = parseFlags(args, { "data-dir": { type: "string" } });
-    const [name] = positionals;
-    if (name === undefined || positionals.length !== 1) usageError("usage: keyward admin add-client NAME");
-    const { addAdminClient } = await import("@keyward/server/service");
-    const c = addAdminClient(dataDir(values["data-dir"]), name);
-    printJson({ operator: c.name, files: [`clients/${c.name}.pem`, `clients/${c.name}.key`] });
-    return EXIT.ok;
-  },
-};
+/** `keyward admin add-client NAME [--data-dir DIR] [--json]` — issues another operator's client certificate. */
+export async function run({ values, positionals, json }: Parsed<typeof adminAddClient>): Promise<ExitCode> {
+  const { addAdminClient, adminDir } = await import("@keyward/server/service");
+  const dir = dataDir(values["data-dir"]);
+  const c = addAdminClient(dir, positionals[0] as string);
+  const out = {
+    operator: c.name,
+    adminDir: adminDir(dir),
+    files: [`clients/${c.name}.pem`, `clients/${c.name}.key`],
+  };
+  if (json) printJson(out);
+  else say(`operator ${c.name}: certificate and key written to ${out.adminDir}/clients/ (the key is 0600)`);
+  return EXIT.ok;
+}

@@ -1,34 +1,23 @@
-import { ADMIN_FLAGS, openAdminTarget } from "../admin-target.ts";
-import { parseFlags, usageError } from "../args.ts";
-import type { Command } from "../main.ts";
-import { EXIT, printJson } from "../output.ts";
-
-const ALGORITHMS = ["AES-256-GCM", "P-256", "Ed25519", "RSA-3072"];
+import { openAdminTarget } from "../admin-target.ts";
+import { required } from "../args.ts";
+import { EXIT, type ExitCode, printJson, say } from "../output.ts";
+import { adminCreateKey } from "../specs/admin.ts";
+import type { Parsed } from "../specs/types.ts";
 
 /**
  * `keyward admin create-key KEY-ID --algorithm AES-256-GCM|P-256|Ed25519|RSA-3072 [--admin HOST:PORT]`
  * — creates a KMS key, or rotates it (a new version, old versions kept) when it exists.
  */
-export const command: Command = {
-  summary: "create (or rotate) a KMS key inside the service's store; the key never leaves it",
-  async run(args) {
-    const { values, positionals } = parseFlags(args, { ...ADMIN_FLAGS, algorithm: { type: "string" } });
-    const [keyId] = positionals;
-    const algorithm = values.algorithm;
-    if (
-      keyId === undefined ||
-      positionals.length !== 1 ||
-      algorithm === undefined ||
-      !ALGORITHMS.includes(algorithm)
-    )
-      usageError(`usage: keyward admin create-key KEY-ID --algorithm ${ALGORITHMS.join("|")}`);
-    const target = await openAdminTarget(values);
-    try {
-      const { version } = await target.createKey(keyId, algorithm);
-      printJson({ keyId, version, algorithm });
-      return EXIT.ok;
-    } finally {
-      await target.close();
-    }
-  },
-};
+export async function run({ values, positionals, json }: Parsed<typeof adminCreateKey>): Promise<ExitCode> {
+  const keyId = positionals[0] as string;
+  const algorithm = required(values.algorithm, "algorithm", adminCreateKey);
+  const target = await openAdminTarget(values);
+  try {
+    const { version } = await target.createKey(keyId, algorithm);
+    if (json) printJson({ keyId, version, algorithm });
+    else say(`key ${keyId}: version ${version} (${algorithm}) created in the ${target.where}`);
+    return EXIT.ok;
+  } finally {
+    await target.close();
+  }
+}

@@ -1,22 +1,28 @@
-import { ADMIN_FLAGS, openAdminTarget } from "../admin-target.ts";
-import { parseFlags, usageError } from "../args.ts";
-import type { Command } from "../main.ts";
-import { EXIT, printJson } from "../output.ts";
+import { KeywardError } from "@keyward/attest/errors";
+import { openAdminTarget } from "../admin-target.ts";
+import { EXIT, type ExitCode, printJson, reportRejection, say } from "../output.ts";
+import type { adminDeletePolicy } from "../specs/admin.ts";
+import type { Parsed } from "../specs/types.ts";
 
 /** `keyward admin delete-policy ID [--admin HOST:PORT | store flags]` — a stored policy (files stay). */
-export const command: Command = {
-  summary: "delete a stored policy (policy files are edited on disk instead)",
-  async run(args) {
-    const { values, positionals } = parseFlags(args, ADMIN_FLAGS);
-    const [id] = positionals;
-    if (id === undefined || positionals.length !== 1) usageError("usage: keyward admin delete-policy ID");
-    const target = await openAdminTarget(values);
-    try {
-      const { existed } = await target.deletePolicy(id);
-      printJson({ id, deleted: existed });
-      return existed ? EXIT.ok : EXIT.rejected;
-    } finally {
-      await target.close();
-    }
-  },
-};
+export async function run({
+  values,
+  positionals,
+  json,
+}: Parsed<typeof adminDeletePolicy>): Promise<ExitCode> {
+  const id = positionals[0] as string;
+  const target = await openAdminTarget(values);
+  try {
+    const { existed } = await target.deletePolicy(id);
+    if (!existed)
+      return reportRejection(new KeywardError("ERR_SERVICE_NOT_FOUND", `no stored policy "${id}"`), json, {
+        id,
+        deleted: false,
+      });
+    if (json) printJson({ id, deleted: true });
+    else say(`policy ${id} deleted`);
+    return EXIT.ok;
+  } finally {
+    await target.close();
+  }
+}

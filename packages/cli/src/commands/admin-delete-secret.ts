@@ -1,22 +1,28 @@
-import { ADMIN_FLAGS, openAdminTarget } from "../admin-target.ts";
-import { parseFlags, usageError } from "../args.ts";
-import type { Command } from "../main.ts";
-import { EXIT, printJson } from "../output.ts";
+import { KeywardError } from "@keyward/attest/errors";
+import { openAdminTarget } from "../admin-target.ts";
+import { EXIT, type ExitCode, printJson, reportRejection, say } from "../output.ts";
+import type { adminDeleteSecret } from "../specs/admin.ts";
+import type { Parsed } from "../specs/types.ts";
 
 /** `keyward admin delete-secret NAME [--admin HOST:PORT | store flags]` — every version; audited. */
-export const command: Command = {
-  summary: "delete a secret (every version); later releases of it fail",
-  async run(args) {
-    const { values, positionals } = parseFlags(args, ADMIN_FLAGS);
-    const [name] = positionals;
-    if (name === undefined || positionals.length !== 1) usageError("usage: keyward admin delete-secret NAME");
-    const target = await openAdminTarget(values);
-    try {
-      const { existed } = await target.deleteSecret(name);
-      printJson({ name, deleted: existed });
-      return existed ? EXIT.ok : EXIT.rejected;
-    } finally {
-      await target.close();
-    }
-  },
-};
+export async function run({
+  values,
+  positionals,
+  json,
+}: Parsed<typeof adminDeleteSecret>): Promise<ExitCode> {
+  const name = positionals[0] as string;
+  const target = await openAdminTarget(values);
+  try {
+    const { existed } = await target.deleteSecret(name);
+    if (!existed)
+      return reportRejection(new KeywardError("ERR_SERVICE_SECRET_NOT_FOUND", `no secret "${name}"`), json, {
+        name,
+        deleted: false,
+      });
+    if (json) printJson({ name, deleted: true });
+    else say(`secret ${name} deleted (every version)`);
+    return EXIT.ok;
+  } finally {
+    await target.close();
+  }
+}

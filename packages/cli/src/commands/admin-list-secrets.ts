@@ -1,20 +1,20 @@
-import { ADMIN_FLAGS, openAdminTarget } from "../admin-target.ts";
-import { parseFlags, usageError } from "../args.ts";
-import type { Command } from "../main.ts";
-import { EXIT, printJsonLine } from "../output.ts";
+import { openAdminTarget } from "../admin-target.ts";
+import { EXIT, type ExitCode, printJsonLine, say } from "../output.ts";
+import type { adminListSecrets } from "../specs/admin.ts";
+import type { Parsed } from "../specs/types.ts";
 
-/** `keyward admin list-secrets [--admin HOST:PORT | store flags]` — names and newest versions, never values. */
-export const command: Command = {
-  summary: "list stored secrets (names and versions only)",
-  async run(args) {
-    const { values, positionals } = parseFlags(args, ADMIN_FLAGS);
-    if (positionals.length > 0) usageError("usage: keyward admin list-secrets");
-    const target = await openAdminTarget(values);
-    try {
-      for (const s of await target.listSecrets()) printJsonLine(s);
-      return EXIT.ok;
-    } finally {
-      await target.close();
+/** `keyward admin list-secrets [--admin HOST:PORT | store flags] [--json]` — names and newest versions, never values. */
+export async function run({ values, json }: Parsed<typeof adminListSecrets>): Promise<ExitCode> {
+  const target = await openAdminTarget(values);
+  try {
+    const secrets = await target.listSecrets();
+    for (const { name, version } of secrets) {
+      if (json) printJsonLine({ name, version });
+      else say(`${name}  v${version}`);
     }
-  },
-};
+    if (!json && secrets.length === 0) say("no secrets");
+    return EXIT.ok;
+  } finally {
+    await target.close();
+  }
+}

@@ -1,34 +1,29 @@
+import { toHex } from "@keyward/attest/bytes";
 import { loadManifest, measure } from "@keyward/platform/launcher";
-import { parseFlags, usageError } from "../args.ts";
-import type { Command } from "../main.ts";
-import { EXIT, printJson } from "../output.ts";
+import { required } from "../args.ts";
+import { EXIT, type ExitCode, printJson, say } from "../output.ts";
+import { enclaveMeasure } from "../specs/enclave.ts";
+import type { Parsed } from "../specs/types.ts";
 
-/** `keyward enclave measure --manifest app.toml [--json]` */
-export const command: Command = {
-  summary: "print the simulated MRENCLAVE and MRSIGNER of a manifest without running it",
-  async run(args) {
-    const { values, positionals } = parseFlags(args, {
-      manifest: { type: "string" },
-      json: { type: "boolean" },
-      canonical: { type: "boolean" },
-    });
-    if (values.manifest === undefined || positionals.length > 0)
-      usageError("usage: keyward enclave measure --manifest app.toml [--json]");
-    const m = measure(loadManifest(values.manifest));
-    const out = {
-      mrenclave: m.mrEnclave,
-      mrsigner: m.mrSigner,
-      isvProdId: m.isvProdId,
-      isvSvn: m.isvSvn,
-      debug: m.debug,
-      files: Object.fromEntries([...m.files].map(([f, h]) => [f, Buffer.from(h).toString("hex")])),
-    };
-    if (values.canonical === true) process.stdout.write(m.canonical);
-    else if (values.json === true) printJson(out);
-    else
-      process.stdout.write(
-        `MRENCLAVE ${Buffer.from(m.mrEnclave).toString("hex")}\nMRSIGNER  ${Buffer.from(m.mrSigner).toString("hex")}\nISVPRODID ${m.isvProdId}  ISVSVN ${m.isvSvn}  debug ${m.debug}\n`,
-      );
+/** `keyward enclave measure --manifest app.toml [--canonical] [--json]` */
+export async function run({ values, json }: Parsed<typeof enclaveMeasure>): Promise<ExitCode> {
+  const m = measure(loadManifest(required(values.manifest, "manifest", enclaveMeasure)));
+  if (values.canonical === true) {
+    process.stdout.write(m.canonical);
     return EXIT.ok;
-  },
-};
+  }
+  const out = {
+    mrEnclave: m.mrEnclave,
+    mrSigner: m.mrSigner,
+    isvProdId: m.isvProdId,
+    isvSvn: m.isvSvn,
+    debug: m.debug,
+    files: Object.fromEntries([...m.files].map(([f, h]) => [f, toHex(h)])),
+  };
+  if (json) printJson(out);
+  else
+    say(
+      `MRENCLAVE ${toHex(m.mrEnclave)}\nMRSIGNER  ${toHex(m.mrSigner)}\nISVPRODID ${m.isvProdId}  ISVSVN ${m.isvSvn}  debug ${m.debug}`,
+    );
+  return EXIT.ok;
+}

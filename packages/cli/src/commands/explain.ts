@@ -1,21 +1,21 @@
 import { errorDocs, isErrorCode } from "@keyward/attest/errors";
-import type { Command } from "../main.ts";
-import { EXIT } from "../output.ts";
+import { usageError } from "../args.ts";
+import { EXIT, type ExitCode, printJson, printJsonLine, say } from "../output.ts";
+import { explain } from "../specs/misc.ts";
+import type { Parsed } from "../specs/types.ts";
 
-/** `keyward explain [CODE]`: what an error code means. */
-export const command: Command = {
-  summary: "describe an error code (or list them all)",
-  async run(args) {
-    const [code] = args;
-    if (code === undefined) {
-      for (const [c, doc] of Object.entries(errorDocs)) process.stdout.write(`${c}\n    ${doc}\n`);
-      return EXIT.ok;
+/** `keyward explain [CODE] [--json]`: what an error code means (a listing: JSON Lines). */
+export async function run({ positionals, json }: Parsed<typeof explain>): Promise<ExitCode> {
+  const [code] = positionals;
+  if (code === undefined) {
+    for (const [c, description] of Object.entries(errorDocs)) {
+      if (json) printJsonLine({ code: c, description });
+      else say(`${c}\n    ${description}`);
     }
-    if (!isErrorCode(code)) {
-      process.stderr.write(`keyward: unknown error code ${code}\n`);
-      return EXIT.usage;
-    }
-    process.stdout.write(`${code}: ${errorDocs[code]}\n`);
     return EXIT.ok;
-  },
-};
+  }
+  if (!isErrorCode(code)) usageError(`unknown error code ${code}`, explain);
+  if (json) printJson({ code, description: errorDocs[code] });
+  else say(`${code}: ${errorDocs[code]}`);
+  return EXIT.ok;
+}

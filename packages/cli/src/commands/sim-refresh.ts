@@ -1,25 +1,28 @@
 import { join } from "node:path";
 import { refreshSimCollateral } from "@keyward/platform/sim";
-import { parseFlags, usageError } from "../args.ts";
+import { usageError } from "../args.ts";
 import { dataDir } from "../config.ts";
-import type { Command } from "../main.ts";
-import { EXIT } from "../output.ts";
+import { EXIT, type ExitCode, printJson, say } from "../output.ts";
+import type { simRefresh } from "../specs/sim.ts";
+import type { Parsed } from "../specs/types.ts";
 
-/** `keyward sim refresh [--data-dir DIR] [--validity-days N]` */
-export const command: Command = {
-  summary: "re-sign the simulated platform's collateral and CRLs with fresh dates",
-  async run(args) {
-    const { values, positionals } = parseFlags(args, {
-      "data-dir": { type: "string" },
-      "validity-days": { type: "string" },
-    });
-    if (positionals.length > 0) usageError("usage: keyward sim refresh [--data-dir DIR] [--validity-days N]");
-    const days = values["validity-days"] === undefined ? undefined : Number(values["validity-days"]);
-    if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 3650))
-      usageError("--validity-days: 1 to 3650");
-    const dir = join(dataDir(values["data-dir"]), "sim");
-    refreshSimCollateral(dir, new Date(), days);
-    process.stdout.write(`collateral of ${dir} re-signed\n`);
-    return EXIT.ok;
-  },
-};
+/** `keyward sim refresh [--data-dir DIR] [--validity-days N] [--json]` */
+export async function run({ values, json }: Parsed<typeof simRefresh>): Promise<ExitCode> {
+  const days = validityDays(values["validity-days"]);
+  const dir = join(dataDir(values["data-dir"]), "sim");
+  const now = new Date();
+  refreshSimCollateral(dir, now, days);
+  if (json)
+    printJson({ dir, refreshedAt: now.toISOString(), ...(days === undefined ? {} : { validityDays: days }) });
+  else say(`collateral of ${dir} re-signed`);
+  return EXIT.ok;
+}
+
+/** `--validity-days`: 1 to 3650, or undefined. @throws ERR_USAGE */
+export function validityDays(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const days = Number(text);
+  if (!Number.isInteger(days) || days < 1 || days > 3650)
+    usageError("--validity-days: an integer from 1 to 3650");
+  return days;
+}

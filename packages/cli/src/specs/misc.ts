@@ -1,0 +1,86 @@
+/** Commands outside a group: demo, explain, serve, completion, help. */
+import { STORE } from "./common.ts";
+import type { CommandSpec } from "./types.ts";
+
+/** `keyward demo`. */
+export const demo = {
+  name: "demo",
+  summary: "verify the bundled real SGX/TDX quotes and a freshly simulated one, and print the verdicts",
+  synopsis: "[--json]",
+  description: "What npm start runs. Exit 0 only when every verdict is the expected one.",
+  options: {},
+  json: true,
+  examples: [""],
+} as const satisfies CommandSpec;
+
+/** `keyward explain`. */
+export const explain = {
+  name: "explain",
+  summary: "describe an error code (or list them all)",
+  synopsis: "[ERR_CODE] [--json]",
+  positionals: [
+    { name: "ERR_CODE", help: "an error code, e.g. ERR_DCAP_QUOTE_SIGNATURE_INVALID", optional: true },
+  ],
+  options: {},
+  json: true,
+  examples: ["ERR_IO", ""],
+} as const satisfies CommandSpec;
+
+/** `keyward serve`. */
+export const serve = {
+  name: "serve",
+  summary: "run the secret-provisioning service (mutual RA-TLS gRPC) until stopped",
+  synopsis: "[--simulation] [--listen HOST:PORT] [--admin-listen HOST:PORT] [...]",
+  description:
+    "Runs until SIGINT or SIGTERM, logging JSON lines on stdout. Without --simulation it runs in hardware " +
+    "mode (Intel's root; its own evidence and sealed master key from its attester). Each flag has a " +
+    "KEYWARD_* environment equivalent (docs/operations.md). A bad address or a port in use exits 2.",
+  options: {
+    ...STORE,
+    listen: {
+      type: "string",
+      value: "HOST:PORT",
+      help: "the RA-TLS gRPC listener (default: 127.0.0.1:7443)",
+    },
+    "vault-addr": { type: "string", value: "URL", help: "Vault address for vault: grants" },
+    "ops-listen": { type: "string", value: "HOST:PORT", help: "health and metrics listener" },
+    "admin-listen": {
+      type: "string",
+      value: "HOST:PORT",
+      help: "the Admin listener (default: 127.0.0.1:7444)",
+    },
+    "challenge-listen": { type: "string", value: "HOST:PORT", help: "the challenge–response listener" },
+    attester: {
+      type: "string",
+      value: "auto|gramine|configfs-tsm",
+      choices: ["auto", "gramine", "configfs-tsm"],
+      help: "where the service gets its own evidence in hardware mode",
+    },
+  },
+  json: false,
+  examples: ["--simulation --listen 127.0.0.1:7443 --ops-listen 127.0.0.1:9090"],
+} as const satisfies CommandSpec;
+
+/** `keyward completion`. */
+export const completion = {
+  name: "completion",
+  summary: "print a shell completion script (bash or zsh)",
+  synopsis: "bash|zsh",
+  description:
+    "Load it with  source <(keyward completion bash)  in ~/.bashrc, or  source <(keyward completion zsh)  in ~/.zshrc (after compinit).",
+  positionals: [{ name: "SHELL", help: "bash or zsh", choices: ["bash", "zsh"] }],
+  options: {},
+  json: false,
+  examples: ["bash", "zsh"],
+} as const satisfies CommandSpec;
+
+/** `keyward help`. */
+export const help = {
+  name: "help",
+  summary: "show the commands, or one command's or group's help",
+  synopsis: "[COMMAND...]",
+  positionals: [{ name: "COMMAND", help: "a command or group, e.g. quote verify", optional: true }],
+  options: {},
+  json: false,
+  examples: ["quote verify", "admin"],
+} as const satisfies CommandSpec;
