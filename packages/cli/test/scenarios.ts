@@ -86,8 +86,16 @@ export async function makeFixture(): Promise<Fixture> {
     `id: app\nmr_enclave: "${mr}"\nplatforms: [simulated]\nsecrets:\n  key: apps/key\n`,
   );
   writeFileSync(at("gone.yaml"), `id: gone\nmr_enclave: "${"ab".repeat(32)}"\n`);
-  writeFileSync(at("wrong.yaml"), `id: wrong\nmr_enclave: "${"cd".repeat(32)}"\nplatforms: [simulated]\n`);
-  writeFileSync(at("bad-policy.json"), '{"id":"bad","minIsvSvn":-1}');
+  writeFileSync(
+    at("wrong.json"),
+    JSON.stringify({ id: "wrong", mr_enclave: "cd".repeat(32), platforms: ["simulated"] }),
+  );
+  // A policy file of the service: a stored policy may not take its id (ERR_SERVICE_POLICY_CONFLICT).
+  writeFileSync(
+    join(data, "policies", "filed.json"),
+    JSON.stringify({ id: "filed", mr_enclave: "ef".repeat(32) }),
+  );
+  writeFileSync(at("filed-copy.json"), JSON.stringify({ id: "filed", mr_enclave: "ef".repeat(32) }));
   writeFileSync(at("bad-manifest.toml"), "[loader]\nentrypoint = 42\n");
   writeFileSync(at("value"), "s3cret-value", { mode: 0o600 });
   writeFileSync(at("not-a-quote.bin"), new Uint8Array(700).fill(3));
@@ -153,7 +161,7 @@ export async function makeFixture(): Promise<Fixture> {
           "--sim-root",
           at("sim-root.pem"),
           "--policy",
-          at("wrong.yaml"),
+          at("wrong.json"),
           "--html",
           at("rejected.html"),
         ],
@@ -306,7 +314,7 @@ export async function makeFixture(): Promise<Fixture> {
     },
     "admin put-policy": {
       ok: { args: ["admin", "put-policy", at("app.yaml"), ...local] },
-      rejected: { args: ["admin", "put-policy", at("bad-policy.json"), ...local] },
+      rejected: { args: ["admin", "put-policy", at("filed-copy.json"), ...local] },
     },
     "admin delete-policy": {
       ok: {
