@@ -76,7 +76,9 @@ for (const file of [...walk("packages"), ...walk("examples")]) {
     !file.startsWith("packages/platform/src/io/") &&
     /\b(readFileSync|readFile|createReadStream)\s*\(/.test(source)
   ) {
-    problems.push(`${file}: reads a file directly — use readFileBounded/readTextBounded from @keyward/platform/io`);
+    problems.push(
+      `${file}: reads a file directly — use readFileBounded/readTextBounded from @keyward/platform/io`,
+    );
   }
   if (
     file.startsWith("packages/attest/src/") &&
