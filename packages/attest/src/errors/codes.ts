@@ -10,6 +10,7 @@ import { collateralCodes } from "./codes/collateral.ts";
 import { dcapCodes } from "./codes/dcap.ts";
 import { enclaveCodes } from "./codes/enclave.ts";
 import { generalCodes } from "./codes/general.ts";
+import { launcherCodes } from "./codes/launcher.ts";
 import { policyCodes } from "./codes/policy.ts";
 import { ratlsCodes } from "./codes/ratls.ts";
 import { serviceCodes } from "./codes/service.ts";
@@ -30,6 +31,7 @@ export const errorDocs = {
   ...ratlsCodes,
   ...cborCodes,
   ...serviceCodes,
+  ...launcherCodes,
 } as const;
 
 /** A stable, machine-readable error code (`ERR_<AREA>_<PROBLEM>`). */

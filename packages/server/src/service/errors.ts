@@ -17,6 +17,16 @@ const BY_CODE: Readonly<Record<string, Code>> = {
   ERR_ENCODING_INVALID: Code.InvalidArgument,
   ERR_ADMIN_STEP_UP_REQUIRED: Code.PermissionDenied,
   ERR_ADMIN_UNAUTHENTICATED: Code.Unauthenticated,
+  // Launcher failures are the service's own condition (its cluster access), not the caller's fault.
+  ERR_LAUNCHER_CONFIG: Code.FailedPrecondition,
+  ERR_LAUNCHER_UNAUTHENTICATED: Code.FailedPrecondition,
+  ERR_LAUNCHER_FORBIDDEN: Code.FailedPrecondition,
+  ERR_LAUNCHER_NOT_FOUND: Code.FailedPrecondition,
+  ERR_LAUNCHER_INVALID_SPEC: Code.FailedPrecondition,
+  ERR_LAUNCHER_CONFLICT: Code.AlreadyExists,
+  ERR_LAUNCHER_START_FAILED: Code.Unavailable,
+  ERR_LAUNCHER_TIMEOUT: Code.DeadlineExceeded,
+  ERR_LAUNCHER_UNAVAILABLE: Code.Unavailable,
 };
 
 /** A Connect error carrying the Keyward code in its message (never a secret). */

@@ -36,6 +36,7 @@ export interface HttpContext {
   readonly now: () => Date;
   readonly watches: Set<ServerResponse>;
   readonly requests: RequestRecord[];
+  readonly watchExpiredAsHttpStatus: boolean;
 }
 
 /** Handles one request. Never throws: failures are written as Status answers. */
@@ -65,7 +66,7 @@ export async function handle(ctx: HttpContext, req: IncomingMessage, res: Server
       ...(route.subresource === undefined ? {} : { subresource: route.subresource }),
     });
     if (denied !== undefined) throw forbidden(route.t, route.name, denied);
-    if (watch) return startWatch(ctx.api, ctx.watches, route, q, res, record);
+    if (watch) return startWatch(ctx.api, ctx.watches, route, q, res, record, ctx.watchExpiredAsHttpStatus);
     const raw = method === "GET" ? "" : await readBody(req);
     const options = {
       user,

@@ -134,6 +134,24 @@ describe("kube-apiserver contract: lists, selectors and watches", { timeout: 60_
     assert.deepEqual(names(await done), ["ADDED post-relist"]);
   });
 
+  it("can answer such a watch with HTTP 410 and a Status body instead", async () => {
+    const other = await startKubeApiServer({ watchExpiredAsHttpStatus: true });
+    try {
+      const old = rvOf((await call(other, "GET", "/api/v1/namespaces/default/configmaps")).body);
+      await call(other, "POST", "/api/v1/namespaces/default/configmaps", cm("bump"));
+      other.compact();
+      const r = await call(
+        other,
+        "GET",
+        `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${old}`,
+      );
+      assert.equal(r.status, 410);
+      assert.equal((r.body as { reason: string }).reason, "Expired");
+    } finally {
+      await other.close();
+    }
+  });
+
   it("turns selector transitions into ADDED and DELETED", async () => {
     const rv = rvOf((await call(server, "GET", "/api/v1/namespaces/w/configmaps")).body);
     const done = watchEvents(

@@ -32,6 +32,12 @@ export interface KubeApiServerOptions {
   readonly namespaces?: readonly string[];
   /** Changes kept for watches to resume from (older resourceVersions get 410). Default 10000. */
   readonly maxHistory?: number;
+  /**
+   * Answer a watch from a compacted resourceVersion with HTTP 410 and a Status body instead of a 200
+   * stream carrying one ERROR event (API servers do either, depending on whether the watch cache
+   * serves the request; clients must handle both).
+   */
+  readonly watchExpiredAsHttpStatus?: boolean;
   /** The clock (default: the system clock). */
   readonly now?: () => Date;
 }
@@ -89,7 +95,14 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
 
   const watches = new Set<ServerResponse>();
   const requests: RequestRecord[] = [];
-  const ctx = { api, users, now, watches, requests };
+  const ctx = {
+    api,
+    users,
+    now,
+    watches,
+    requests,
+    watchExpiredAsHttpStatus: options.watchExpiredAsHttpStatus ?? false,
+  };
   const tls = options.tls ?? true;
   const creds = tls ? servingCredentials(now()) : undefined;
   const listener = (req: Parameters<typeof handle>[1], res: ServerResponse) => void handle(ctx, req, res);

@@ -21,18 +21,27 @@ export function startWatch(
   q: URLSearchParams,
   res: ServerResponse,
   record: (code: number) => void,
+  expiredAsHttpStatus: boolean,
 ): void {
   const labelsAndFields = matcher(route.t, q);
   const byName =
     route.name === undefined
       ? labelsAndFields
       : (o: KubeObject) => o.metadata.name === route.name && labelsAndFields(o);
-  record(200);
-  res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
-  res.flushHeaders();
-  watches.add(res);
+  // Events the store replays while the watch starts wait until the answer's headers are out.
+  let pending: unknown[] | undefined = [];
   const write = (e: unknown) => {
-    if (!res.writableEnded) res.write(`${JSON.stringify(e)}\n`);
+    if (pending !== undefined) pending.push(e);
+    else if (!res.writableEnded) res.write(`${JSON.stringify(e)}\n`);
+  };
+  const open = () => {
+    record(200);
+    res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
+    res.flushHeaders();
+    watches.add(res);
+    const queued = pending ?? [];
+    pending = undefined;
+    for (const e of queued) write(e);
   };
   const rv = q.get("resourceVersion") ?? undefined;
   let handle: { stop(): void } | undefined;
@@ -49,11 +58,19 @@ export function startWatch(
     );
   } catch (e) {
     if (!(e instanceof StatusError)) throw e;
+    if (expiredAsHttpStatus) {
+      record(e.status.code);
+      res.writeHead(e.status.code, { "content-type": "application/json" });
+      res.end(JSON.stringify(e.status));
+      return;
+    }
+    open();
     write({ type: "ERROR", object: e.status });
     watches.delete(res);
     res.end();
     return;
   }
+  open();
   if (q.get("sendInitialEvents") === "true" && q.get("allowWatchBookmarks") === "true")
     write(api.store.bookmarkEvent(route.t, { "k8s.io/initial-events-end": "true" }));
   const timeout = Number(q.get("timeoutSeconds") ?? "0");
