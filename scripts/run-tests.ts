@@ -16,7 +16,13 @@ function* walk(dir: string): Generator<string> {
 }
 
 const only = process.argv.slice(2);
-const files = [...walk("packages"), ...walk("examples"), ...walk("tools"), ...walk("scripts")]
+const files = [
+  ...walk("packages"),
+  ...walk("examples"),
+  ...walk("tools"),
+  ...walk("scripts"),
+  ...walk("deploy"),
+]
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
 const r = spawnSync(
