@@ -7,6 +7,7 @@
  */
 import type { ExitCode } from "./output.ts";
 import * as admin from "./specs/admin.ts";
+import * as deploy from "./specs/deploy.ts";
 import * as enclave from "./specs/enclave.ts";
 import * as misc from "./specs/misc.ts";
 import * as quote from "./specs/quote.ts";
@@ -59,6 +60,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
   { spec: admin.adminRotateMasterKey, load: () => import("./commands/admin-rotate-master-key.ts") },
   { spec: admin.auditRead, load: () => import("./commands/audit-read.ts") },
   { spec: admin.auditVerify, load: () => import("./commands/audit-verify.ts") },
+  { spec: deploy.deployKubernetes, load: () => import("./commands/deploy-kubernetes.ts") },
   { spec: misc.explain, load: () => import("./commands/explain.ts") },
   { spec: misc.completion, load: () => import("./commands/completion.ts") },
   { spec: misc.help },

@@ -19,6 +19,7 @@ export async function serviceConfigFrom(values: Values): Promise<ServiceConfig> 
   const pairs = {
     listen: s("listen"),
     databaseUrl: s("database-url"),
+    databaseUrlFile: s("database-url-file"),
     dbSchema: s("db-schema"),
     policyDir: s("policy-dir"),
     masterKeyFile: s("master-key-file"),

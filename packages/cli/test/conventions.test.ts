@@ -28,8 +28,9 @@ after(async () => {
   await fixture?.close();
 });
 
-// Keys whose values are documents of their own (file names, a stored policy, an audit detail).
-const FREE_FORM = new Set(["files", "policy", "detail"]);
+// Keys whose values are documents of their own (file names, a stored policy, an audit detail, the
+// Kubernetes objects of a List).
+const FREE_FORM = new Set(["files", "policy", "detail", "items"]);
 
 function camelKeys(value: unknown, path: string, bad: string[]): void {
   if (Array.isArray(value)) {

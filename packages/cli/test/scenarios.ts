@@ -345,6 +345,12 @@ export async function makeFixture(): Promise<Fixture> {
       repeatable: true,
     },
     completion: { ok: { args: ["completion", "bash"] }, repeatable: true },
+    "deploy kubernetes": {
+      ok: { args: ["deploy", "kubernetes", "--replicas", "3", "--hardware"] },
+      // A password on the command line is refused before anything is printed.
+      rejected: { args: ["deploy", "kubernetes", "--postgres", "postgres://k:pw@db/k"], status: 2 },
+      repeatable: true,
+    },
     help: {
       ok: { args: ["help", "quote", "verify"] },
       rejected: { args: ["help", "no-such"], status: 2 },

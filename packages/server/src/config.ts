@@ -6,6 +6,8 @@
  * |--------------------|---------------------------|----------------------------------|
  * | --listen HOST:PORT | KEYWARD_LISTEN            | 127.0.0.1:7443                   |
  * | --database-url URL | KEYWARD_DATABASE_URL      | (SQLite at DATA_DIR/keyward.db)  |
+ * | --database-url-file| KEYWARD_DATABASE_URL_FILE | (the URL read from a file: a     |
+ * |                    |                           |  mounted Secret, never argv/env) |
  * | --db-schema NAME   | KEYWARD_DB_SCHEMA         | (the connection's search_path)   |
  * | --policy-dir DIR   | KEYWARD_POLICY_DIR        | DATA_DIR/policies                |
  * | --master-key-file  | KEYWARD_MASTER_KEY_FILE   | DATA_DIR/master.key              |
@@ -22,6 +24,7 @@
 import { join } from "node:path";
 import { KeywardError } from "@keyward/attest/errors";
 import { INTEL_PCS_URL } from "@keyward/channels/collateral";
+import { readTextBounded } from "@keyward/platform/io";
 
 export interface ServiceConfig {
   readonly dataDir: string;
@@ -53,6 +56,8 @@ export interface ServiceConfig {
 export interface ConfigFlags {
   readonly listen?: string;
   readonly databaseUrl?: string;
+  /** A file holding the PostgreSQL URL (it carries a password: kept out of argv and environment). */
+  readonly databaseUrlFile?: string;
   readonly dbSchema?: string;
   readonly policyDir?: string;
   readonly masterKeyFile?: string;
@@ -87,7 +92,7 @@ export function loadServiceConfig(
       "ERR_SERVICE_CONFIG",
       `--listen/KEYWARD_LISTEN must be HOST:PORT, got "${listen}"`,
     );
-  const url = flags.databaseUrl ?? env.KEYWARD_DATABASE_URL;
+  const url = databaseUrl(flags, env);
   const schema = flags.dbSchema ?? env.KEYWARD_DB_SCHEMA;
   if (url !== undefined && !/^postgres(ql)?:\/\//.test(url))
     throw new KeywardError(
@@ -137,4 +142,21 @@ export function loadServiceConfig(
       ? {}
       : { vaultAddr: (flags.vaultAddr ?? env.KEYWARD_VAULT_ADDR) as string }),
   };
+}
+
+// The PostgreSQL URL from a flag or variable, or from a file (a Kubernetes Secret mounted as a file:
+// the URL carries the password, which must not sit in argv or the environment).
+function databaseUrl(
+  flags: ConfigFlags,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  const direct = flags.databaseUrl ?? env.KEYWARD_DATABASE_URL;
+  const file = flags.databaseUrlFile ?? env.KEYWARD_DATABASE_URL_FILE;
+  if (file === undefined) return direct;
+  if (direct !== undefined)
+    throw new KeywardError(
+      "ERR_SERVICE_CONFIG",
+      "give the database URL once: --database-url/KEYWARD_DATABASE_URL or --database-url-file/KEYWARD_DATABASE_URL_FILE",
+    );
+  return readTextBounded(file, { kind: "key", what: "database URL file", maxBytes: 4096 }).trim();
 }

@@ -23,6 +23,13 @@ export const STORE = {
     value: "URL",
     help: "PostgreSQL store (postgres://…); default: SQLite in the data directory",
   },
+  "database-url-file": {
+    type: "string",
+    value: "FILE",
+    file: "key",
+    readBy: "server",
+    help: "a file holding the PostgreSQL URL (e.g. a mounted Secret: keeps the password out of argv)",
+  },
   "db-schema": { type: "string", value: "NAME", help: "PostgreSQL schema (default: public)" },
   "master-key-file": {
     type: "string",
