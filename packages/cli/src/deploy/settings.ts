@@ -71,7 +71,8 @@ export interface Settings {
 export function defaultSettings(version: string): Settings {
   return {
     namespace: "keyward",
-    image: `keyward:${version}`,
+    // deploy/build_image.sh tags localhost/keyward/TARGET:VERSION; a cluster pulls from where they are pushed.
+    image: `localhost/keyward/keyward:${version}`,
     service: { enabled: true, replicas: 2 },
     hardware: {
       enabled: false,
@@ -92,10 +93,10 @@ export function defaultSettings(version: string): Settings {
     licensing: {
       enabled: false,
       replicas: 1,
-      image: `keyward-licensing:${version}`,
+      image: `localhost/keyward/licensing:${version}`,
       tpm: "device",
       tpmResource: "squat.ai/tpmrm0",
-      swtpmImage: `keyward-swtpm:${version}`,
+      swtpmImage: `localhost/keyward/swtpm:${version}`,
       secret: "keyward-licensing",
     },
   };

@@ -19,7 +19,11 @@ export const deployKubernetes = {
       value: "N",
       help: "replicas of keyward serve, 1-100 (default: 2); with --licensing, of the licensing server (default: 1)",
     },
-    image: { type: "string", value: "IMAGE", help: "the keyward image (default: keyward:VERSION)" },
+    image: {
+      type: "string",
+      value: "IMAGE",
+      help: "the keyward image (default: localhost/keyward/keyward:VERSION, as deploy/build_image.sh tags it)",
+    },
     postgres: {
       type: "string",
       value: "URL",
@@ -85,7 +89,7 @@ export const deployKubernetes = {
     "licensing-image": {
       type: "string",
       value: "IMAGE",
-      help: "the licensing server's image (default: keyward-licensing:VERSION)",
+      help: "the licensing server's image (default: localhost/keyward/licensing:VERSION)",
     },
     tpm: {
       type: "string",
