@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
-import { createOrRotateKey, openPostgresStore, openSqliteStore, type Store } from "@keyward/server/service";
+import { createOrRotateKey } from "@keyward/server/admin";
+import { openPostgresStore, openSqliteStore, type Store } from "@keyward/server/store";
 import pg from "pg";
 import { kmsClientAs, seedPolicy, startFixtureOn } from "../packages/server/test/service/helpers.ts";
 

@@ -6,11 +6,8 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { Appraisal } from "@keyward/attest/appraisal";
-import { KeywardError } from "@keyward/attest/errors";
-import type { AuditEntry, ChainVerdict, ExplainSubject } from "@keyward/server/service";
+import type { AuditEntry, ChainVerdict, ExplainSubject } from "@keyward/server/admin";
 import { usageError } from "./args.ts";
 import { adminAddressFromEnv, dataDir } from "./config.ts";
 import { serviceConfigFrom } from "./service-flags.ts";
@@ -58,7 +55,7 @@ async function remote(values: AdminValues, address: string): Promise<AdminTarget
   const m = /^(.*):(\d{1,5})$/.exec(address);
   if (m === null) usageError(`--admin/KEYWARD_ADMIN_ADDR must be HOST:PORT, got "${address}"`);
   const { connectAdmin, fromConnectError, loadAdminClientCredentials } = await import(
-    "@keyward/server/service"
+    "@keyward/server/admin"
   );
   const credentials = loadAdminClientCredentials(
     dataDir(values["data-dir"] as string | undefined),
@@ -149,26 +146,8 @@ async function remote(values: AdminValues, address: string): Promise<AdminTarget
 }
 
 async function local(values: AdminValues): Promise<AdminTarget> {
-  const service = await import("@keyward/server/service");
-  const config = await serviceConfigFrom(values);
-  const store = await service.openStore(config);
-  // The key file is read only by the operations that seal, and created only when the service has
-  // none yet (bootstrap): a service whose key is sealed in its enclave is administered through --admin.
-  let masterKey: Uint8Array | undefined;
-  const key = () => {
-    if (masterKey !== undefined) return masterKey;
-    if (!existsSync(config.masterKeyFile) && existsSync(join(config.dataDir, "master.key.sealed")))
-      throw new KeywardError(
-        "ERR_SERVICE_MASTER_KEY",
-        "this service's master key is sealed to its enclave: administer it through its Admin listener (--admin HOST:PORT)",
-      );
-    masterKey = service.loadOrCreateKeyFile(config.masterKeyFile);
-    return masterKey;
-  };
-  const entries = service.loadPolicyEntries(config.policyDir);
-  const policies = await service.createPolicySet({ entries: () => entries, close: () => undefined }, store);
-  const trust = await localTrust(config);
-  const ops = service.adminOperations({ store, masterKey: key, policies, ...trust });
+  const { openLocalAdmin } = await import("@keyward/server/admin");
+  const { ops, store, close } = await openLocalAdmin(await serviceConfigFrom(values));
   const subject = "admin:local-cli";
   return {
     where: `local store (${store.engine})`,
@@ -182,31 +161,7 @@ async function local(values: AdminValues): Promise<AdminTarget> {
     explain: (s, policyId) => ops.explain(s, policyId),
     readAudit: (fromSeq, limit) => ops.readAudit(fromSeq, limit),
     verifyAudit: () => ops.verifyAudit(),
-    async close() {
-      policies.close();
-      masterKey?.fill(0);
-      await store.close();
-    },
-  };
-}
-
-// Explain with evidence verifies it as the service would: the simulated root with --simulation,
-// else Intel's root with collateral from --pccs-url (Intel PCS by default).
-async function localTrust(config: import("@keyward/server/service").ServiceConfig) {
-  const service = await import("@keyward/server/service");
-  if (config.simulation) {
-    const { loadSimPlatform } = await import("@keyward/platform/sim");
-    const { join } = await import("node:path");
-    const platform = loadSimPlatform(join(config.dataDir, "sim"));
-    return {
-      verifyCertificate: service.simulationTrust(platform),
-      verifyQuote: service.simulationQuoteTrust(platform),
-    };
-  }
-  const provider = service.collateralProviderFor(config.pccsUrl);
-  return {
-    verifyCertificate: service.hardwareTrust(provider),
-    verifyQuote: service.hardwareQuoteTrust(provider),
+    close,
   };
 }
 

@@ -6,25 +6,18 @@
  *
  * @module
  */
-import { cpSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { policyFromObject } from "@keyward/attest/appraisal";
 import { readTextBounded } from "@keyward/platform/io";
 import { launchEnclave, loadManifest, measure } from "@keyward/platform/launcher";
 import { openBundledDirectory } from "@keyward/platform/runtime";
 import { initSimPlatform } from "@keyward/platform/sim";
-import {
-  loadOrCreateKeyFile,
-  openSqliteStore,
-  SIM_SERVICE_MEASUREMENT,
-  sealSecret,
-  simulatedServiceCredential,
-  simulationTrust,
-  startKeywardService,
-  verifyChain,
-} from "@keyward/server/service";
+import { createLogger, loadServiceConfig, runService, SIM_SERVICE_MEASUREMENT } from "@keyward/server";
+import { openLocalAdmin } from "@keyward/server/admin";
+import { verifyChain } from "@keyward/server/audit";
 
 const appUrl = new URL("../../../examples/secret-client/", import.meta.url);
 const NODE_MODULES = fileURLToPath(new URL("../../../node_modules/", import.meta.url));
@@ -43,38 +36,35 @@ export async function secretProvisioningDemo(
   const app = openBundledDirectory("secret-client", appUrl);
   const appDir = app.path;
   const platform = initSimPlatform(join(home, "sim"), { now: new Date() });
-  const store = openSqliteStore(home);
-  const masterKey = loadOrCreateKeyFile(join(home, "master.key"));
+  // The service as `keyward serve --simulation` runs it, on a free port, its log kept quiet.
+  const config = loadServiceConfig(home, { listen: "127.0.0.1:0", simulation: true }, {});
   try {
     const manifest = loadManifest(join(appDir, "app.toml"));
     const appMr = hex(measure(manifest).mrEnclave);
-    const policy = policyFromObject(
-      {
+    mkdirSync(config.policyDir, { recursive: true });
+    writeFileSync(
+      join(config.policyDir, "secret-client.json"),
+      JSON.stringify({
         id: "secret-client",
         mr_enclave: appMr,
         app_token: "demo-app-token",
         secrets: { master_key: "occlum/1/image_key" },
         platforms: ["simulated"],
-      },
-      "secret-client.json",
+      }),
     );
-    const name = "occlum/1/image_key";
-    await store.putSecret(
-      name,
-      (v) => sealSecret(masterKey, name, v, new TextEncoder().encode("demo image key: 0123456789abcdef")),
-      { action: "secret.put", outcome: "ok", subject: "admin:demo" },
-    );
+    const admin = await openLocalAdmin(config);
+    try {
+      await admin.ops.putSecret(
+        "admin:demo",
+        "occlum/1/image_key",
+        new TextEncoder().encode("demo image key: 0123456789abcdef"),
+      );
+    } finally {
+      await admin.close();
+    }
     say(`  policy secret-client grants master_key to MRENCLAVE ${appMr.slice(0, 16)}…`);
-    const service = await startKeywardService(
-      {
-        store,
-        masterKey,
-        policies: () => [policy],
-        verifyPeer: simulationTrust(platform),
-        credential: await simulatedServiceCredential(platform),
-      },
-      { host: "127.0.0.1", port: 0 },
-    );
+    const service = await runService(config, createLogger(new Writable({ write: (_c, _e, cb) => cb() })));
+    const store = service.store;
     try {
       const args = ["127.0.0.1", String(service.port), join(home, "sim"), hex(SIM_SERVICE_MEASUREMENT)];
       const run = async (dir: string) => {
@@ -117,26 +107,25 @@ export async function secretProvisioningDemo(
         bad.status !== 0 && bad.err.includes("ERR_SERVICE_DENIED"),
         `modified copy of the app refused: ${bad.err.includes("ERR_SERVICE_DENIED") ? "ERR_SERVICE_DENIED (permission denied)" : bad.out || bad.err}`,
       );
-    } finally {
-      await service.close();
-    }
-    const entries = await store.readAudit();
-    say("  audit log:");
-    for (const e of entries) {
-      say(
-        `    #${e.seq} ${e.at} ${e.action} ${e.outcome} ${e.subject.slice(0, 24)}${e.policyId === undefined ? "" : ` policy=${e.policyId}`} ${e.hash.slice(0, 16)}…`,
+      const entries = await store.readAudit();
+      say("  audit log:");
+      for (const e of entries) {
+        say(
+          `    #${e.seq} ${e.at} ${e.action} ${e.outcome} ${e.subject.slice(0, 24)}${e.policyId === undefined ? "" : ` policy=${e.policyId}`} ${e.hash.slice(0, 16)}…`,
+        );
+      }
+      const v = verifyChain(entries);
+      const released = entries.filter((e) => e.action === "secrets.get" && e.outcome === "allowed").length;
+      const denied = entries.filter((e) => e.action === "secrets.get" && e.outcome === "denied").length;
+      check(
+        v.ok && released === 1 && denied === 1,
+        `audit chain verifies: ${v.entries} entries, 1 release, 1 refusal`,
       );
+      check(!JSON.stringify(entries).includes("0123456789abcdef"), "no secret value in the audit log");
+    } finally {
+      await service.shutdown();
     }
-    const v = verifyChain(entries);
-    const released = entries.filter((e) => e.action === "secrets.get" && e.outcome === "allowed").length;
-    const denied = entries.filter((e) => e.action === "secrets.get" && e.outcome === "denied").length;
-    check(
-      v.ok && released === 1 && denied === 1,
-      `audit chain verifies: ${v.entries} entries, 1 release, 1 refusal`,
-    );
-    check(!JSON.stringify(entries).includes("0123456789abcdef"), "no secret value in the audit log");
   } finally {
-    await store.close();
     app.close();
     rmSync(home, { recursive: true, force: true });
   }

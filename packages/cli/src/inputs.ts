@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { type Policy, parsePolicy } from "@keyward/attest/appraisal";
+import type { Policy } from "@keyward/attest/appraisal";
 import {
   type DcapCollateral,
   intelTrustAnchor,
@@ -45,9 +45,15 @@ export async function fetchCollateral(baseUrl: string, quote: Uint8Array): Promi
   );
 }
 
-/** A policy file (JSON or YAML). @throws ERR_IO, ERR_POLICY_INVALID */
-export function readPolicy(path: string): Policy {
-  return parsePolicy(readTextBounded(path, { kind: "policy", what: "policy" }), path);
+/**
+ * A policy file (JSON), read as the service reads it: its appraisal rules, and its grants (secrets,
+ * keys, …) validated by the service's features, so a service policy verifies evidence here too.
+ * @throws ERR_IO, ERR_POLICY_INVALID
+ */
+export async function readPolicy(path: string): Promise<Policy> {
+  const text = readTextBounded(path, { kind: "policy", what: "policy" });
+  const { parseServicePolicy } = await import("@keyward/server/policy");
+  return parseServicePolicy(text, path);
 }
 
 /** A certificate from PEM or DER. @throws ERR_IO, ERR_X509_* */

@@ -5,7 +5,7 @@
  * @module
  */
 import { isKeywardError, KeywardError } from "@keyward/attest/errors";
-import type { ServiceConfig } from "@keyward/server/service";
+import type { ServiceConfig } from "@keyward/server";
 import { dataDir } from "./config.ts";
 import type { serve } from "./specs/misc.ts";
 
@@ -14,27 +14,11 @@ type Values = { readonly [K in keyof (typeof serve)["options"]]?: string | boole
 
 /** The configuration the given flag values describe. */
 export async function serviceConfigFrom(values: Values): Promise<ServiceConfig> {
-  const { loadServiceConfig } = await import("@keyward/server/service");
-  const s = (k: keyof Values) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
-  const pairs = {
-    listen: s("listen"),
-    databaseUrl: s("database-url"),
-    databaseUrlFile: s("database-url-file"),
-    dbSchema: s("db-schema"),
-    policyDir: s("policy-dir"),
-    masterKeyFile: s("master-key-file"),
-    vaultAddr: s("vault-addr"),
-    opsListen: s("ops-listen"),
-    adminListen: s("admin-listen"),
-    challengeListen: s("challenge-listen"),
-    pccsUrl: s("pccs-url"),
-    attester: s("attester"),
-  };
+  const { loadServiceConfig } = await import("@keyward/server");
+  const dir = values["data-dir"];
   try {
-    return loadServiceConfig(dataDir(s("data-dir")), {
-      ...Object.fromEntries(Object.entries(pairs).filter(([, v]) => v !== undefined)),
-      ...(values.simulation === true ? { simulation: true } : {}),
-    });
+    // The server's option table maps each flag (by its name) to its setting.
+    return loadServiceConfig(dataDir(typeof dir === "string" ? dir : undefined), values);
   } catch (e) {
     // The configuration is made of these flags and KEYWARD_* variables: a bad one (an address that
     // is not HOST:PORT, say) is a usage error, exit 2, not a rejection.

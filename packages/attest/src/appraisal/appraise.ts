@@ -85,10 +85,10 @@ export function appraise(verified: VerifiedQuote, policy: Policy): Appraisal {
 }
 
 /** The first policy of `policies` that accepts `verified`, and every appraisal made on the way. */
-export function appraiseAgainstSet(
+export function appraiseAgainstSet<P extends Policy>(
   verified: VerifiedQuote,
-  policies: readonly Policy[],
-): { readonly accepted: Policy | undefined; readonly appraisals: readonly Appraisal[] } {
+  policies: readonly P[],
+): { readonly accepted: P | undefined; readonly appraisals: readonly Appraisal[] } {
   const appraisals: Appraisal[] = [];
   for (const policy of policies) {
     const a = appraise(verified, policy);

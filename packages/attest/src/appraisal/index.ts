@@ -1,10 +1,11 @@
 export type { Appraisal, RuleResult } from "./appraise.ts";
 export { appraise, appraiseAgainstSet, explainAppraisal } from "./appraise.ts";
-export type { KeyOperation, Policy } from "./policy.ts";
+export type { Policy, PolicyReading, PolicyReadOptions } from "./policy.ts";
 export {
-  KEY_OPERATIONS,
   parsePolicy,
   parsePolicySet,
   policyFromObject,
+  policyListOf,
   policySetFromObject,
+  readPolicyDocument,
 } from "./policy.ts";

@@ -1,26 +1,16 @@
 /**
  * Reference-value policies: who is acceptable (TEE, platform, measurements, signers, product,
- * SVNs, debug, TCB status) and what it is granted. Validated field by field; every problem is
- * reported at once with its JSON path. Pure: no crypto, no I/O.
+ * SVNs, debug, TCB status). Validated field by field; every problem is reported at once with its
+ * JSON path. Pure: no crypto, no I/O.
+ *
+ * What a policy *grants* (secrets, keys, …) is not appraisal: a service that grants names its
+ * grant fields ({@link readPolicyDocument}), gets their raw values back and validates them itself.
  *
  * @module
  */
 import { fromHex } from "../bytes/hex.ts";
 import { KeywardError } from "../errors/keyward-error.ts";
 import { type Platform, TCB_STATUSES, type TcbStatus } from "../evidence/claims.ts";
-
-/** Key operations a policy may grant on a KMS key. */
-export const KEY_OPERATIONS = [
-  "encrypt",
-  "decrypt",
-  "sign",
-  "verify",
-  "wrap",
-  "unwrap",
-  "getPublicKey",
-] as const;
-/** One of {@link KEY_OPERATIONS}. */
-export type KeyOperation = (typeof KEY_OPERATIONS)[number];
 
 /** A validated policy. Byte values are decoded; absent lists mean "no constraint". */
 export interface Policy {
@@ -51,12 +41,6 @@ export interface Policy {
   readonly mrServiceTd?: readonly Uint8Array[];
   /** TDX: require TDATTRIBUTES.SEPT_VE_DISABLE (default false). */
   readonly requireSeptVeDisable: boolean;
-  /** Grants, used by the service: secret name → source reference. */
-  readonly secrets: Readonly<Record<string, string>>;
-  /** Grants, used by the service: key id → operations. */
-  readonly keys: Readonly<Record<string, readonly KeyOperation[]>>;
-  /** The seed format's token, used to read Vault sources on the policy's behalf. Never logged. */
-  readonly appToken?: string;
 }
 
 // Every accepted field; snake_case aliases keep the seed format `{ id, mr_enclave, app_token, secrets }`.
@@ -79,7 +63,6 @@ const ALIASES: Readonly<Record<string, string>> = {
   mr_signer: "mrSigner",
   isv_prod_id: "isvProdId",
   min_isv_svn: "minIsvSvn",
-  app_token: "appToken",
   mr_td: "mrTd",
   allow_debug: "allowDebug",
   tcb_statuses: "tcbStatuses",
@@ -96,9 +79,6 @@ const OTHER_FIELDS = new Set([
   "isvProdId",
   "minIsvSvn",
   "requireSeptVeDisable",
-  "secrets",
-  "keys",
-  "appToken",
 ]);
 
 /**
@@ -119,12 +99,7 @@ export function parsePolicySet(text: string, source: string): Policy[] {
 
 /** A policy set from an already parsed document (e.g. YAML). @throws ERR_POLICY_INVALID */
 export function policySetFromObject(value: unknown, source: string): Policy[] {
-  const list = Array.isArray(value)
-    ? value
-    : isObject(value) && Array.isArray(value.policies)
-      ? value.policies
-      : [value];
-  const policies = list.map((p: unknown, i: number) => policyFromObject(p, `${source}[${i}]`));
+  const policies = policyListOf(value).map((p, i) => policyFromObject(p, `${source}[${i}]`));
   const ids = new Set<string>();
   for (const p of policies) {
     if (ids.has(p.id)) invalid(source, [`$: policy id "${p.id}" appears twice`]);
@@ -134,16 +109,63 @@ export function policySetFromObject(value: unknown, source: string): Policy[] {
 }
 
 /**
- * Validates a parsed policy document.
+ * The policies of a policy-set document: an array, `{ "policies": [...] }`, or one policy.
+ * The items are not validated.
+ */
+export function policyListOf(value: unknown): readonly unknown[] {
+  return Array.isArray(value)
+    ? value
+    : isObject(value) && Array.isArray(value.policies)
+      ? value.policies
+      : [value];
+}
+
+/**
+ * Validates a parsed policy document that holds appraisal rules only.
  * @throws ERR_POLICY_INVALID listing every problem with its path
  */
 export function policyFromObject(value: unknown, source: string): Policy {
+  const r = readPolicyDocument(value, source);
+  if (r.problems.length > 0) invalid(source, r.problems);
+  return r.policy;
+}
+
+/** Options of {@link readPolicyDocument}. */
+export interface PolicyReadOptions {
+  /**
+   * Fields (with their aliases) that grant rather than constrain, e.g. a service's `secrets` and
+   * `keys`: their raw values are returned in `grants` for the caller to validate. Any other field
+   * this module does not know is a problem ("unknown field"), so a misspelt rule never passes.
+   */
+  readonly grantFields?: ReadonlySet<string>;
+}
+
+/** A policy document read for appraisal: the policy, the raw grant fields, and every problem. */
+export interface PolicyReading {
+  readonly policy: Policy;
+  /** Raw values of the fields named in `grantFields`, by the name the document used. */
+  readonly grants: Readonly<Record<string, unknown>>;
+  /** Problems, each starting with its JSON path; the policy is usable only when there is none. */
+  readonly problems: readonly string[];
+}
+
+/**
+ * Reads a parsed policy document without throwing on its problems, so that a service can list the
+ * problems of its grant fields together with these.
+ */
+export function readPolicyDocument(
+  value: unknown,
+  source: string,
+  options: PolicyReadOptions = {},
+): PolicyReading {
   const problems: string[] = [];
+  const grants: Record<string, unknown> = {};
   if (!isObject(value)) invalid(source, ["$: a policy is a JSON object"]);
   const o: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const name = ALIASES[k] ?? k;
-    if (!OTHER_FIELDS.has(name) && !(name in MEASUREMENTS)) problems.push(`$.${k}: unknown field`);
+    if (options.grantFields?.has(k) === true) grants[k] = v;
+    else if (!OTHER_FIELDS.has(name) && !(name in MEASUREMENTS)) problems.push(`$.${k}: unknown field`);
     else if (name in o) problems.push(`$.${k}: given twice (also as an alias)`);
     else o[name] = v;
   }
@@ -165,15 +187,8 @@ export function policyFromObject(value: unknown, source: string): Policy {
     const list = hexList(o[name], bytes, `$.${name}`, problems);
     if (list !== undefined) measurements[name] = list;
   }
-  const secrets = stringMap(o.secrets, "$.secrets", problems);
-  const keys = keyGrants(o.keys, problems);
-  const appToken = o.appToken;
-  if (appToken !== undefined && (typeof appToken !== "string" || appToken.length === 0)) {
-    problems.push("$.appToken: a non-empty string");
-  }
-  if (problems.length > 0) invalid(source, problems);
-  return {
-    id: id as string,
+  const policy: Policy = {
+    id: typeof id === "string" ? id : "",
     tee,
     platforms,
     allowDebug,
@@ -183,10 +198,8 @@ export function policyFromObject(value: unknown, source: string): Policy {
     ...(isvProdId === undefined ? {} : { isvProdId }),
     ...(minIsvSvn === undefined ? {} : { minIsvSvn }),
     ...measurements,
-    secrets,
-    keys,
-    ...(typeof appToken === "string" ? { appToken } : {}),
   };
+  return { policy, grants, problems };
 }
 
 function parseJson(text: string, source: string): unknown {
@@ -293,34 +306,6 @@ function bool(v: unknown, path: string, problems: string[]): boolean {
   if (v === undefined) return false;
   if (typeof v !== "boolean") problems.push(`${path}: true or false`);
   return v === true;
-}
-
-function stringMap(v: unknown, path: string, problems: string[]): Record<string, string> {
-  if (v === undefined) return {};
-  if (!isObject(v)) {
-    problems.push(`${path}: an object of name → source reference`);
-    return {};
-  }
-  const out: Record<string, string> = {};
-  for (const [k, s] of Object.entries(v)) {
-    if (typeof s !== "string" || s.length === 0) problems.push(`${path}.${k}: a non-empty source reference`);
-    else out[k] = s;
-  }
-  return out;
-}
-
-function keyGrants(v: unknown, problems: string[]): Record<string, KeyOperation[]> {
-  if (v === undefined) return {};
-  if (!isObject(v)) {
-    problems.push("$.keys: an object of key id → operations");
-    return {};
-  }
-  const out: Record<string, KeyOperation[]> = {};
-  for (const [k, ops] of Object.entries(v)) {
-    const list = enumList(ops, KEY_OPERATIONS, `$.keys.${k}`, problems);
-    if (list !== undefined) out[k] = list;
-  }
-  return out;
 }
 
 function invalid(source: string, problems: readonly string[]): never {

@@ -5,7 +5,7 @@ import type { Parsed } from "../specs/types.ts";
 
 /** `keyward admin add-client NAME [--data-dir DIR] [--json]` — issues another operator's client certificate. */
 export async function run({ values, positionals, json }: Parsed<typeof adminAddClient>): Promise<ExitCode> {
-  const { addAdminClient, adminDir } = await import("@keyward/server/service");
+  const { addAdminClient, adminDir } = await import("@keyward/server/admin");
   const dir = dataDir(values["data-dir"]);
   const c = addAdminClient(dir, positionals[0] as string);
   const out = {

@@ -10,7 +10,7 @@ import type { Parsed } from "../specs/types.ts";
  * Private keys are written 0600 and never printed.
  */
 export async function run({ values, json }: Parsed<typeof adminInit>): Promise<ExitCode> {
-  const { adminDir, initAdminCredentials } = await import("@keyward/server/service");
+  const { adminDir, initAdminCredentials } = await import("@keyward/server/admin");
   const dir = dataDir(values["data-dir"]);
   const c = initAdminCredentials(dir, {
     ...(values.host === undefined ? {} : { hosts: values.host }),

@@ -15,7 +15,7 @@ import type { Parsed } from "../specs/types.ts";
  * service's enclave is not built.
  */
 export async function run({ values, json }: Parsed<typeof adminRotateMasterKey>): Promise<ExitCode> {
-  const { loadKeyFile, openStore, rotateMasterKey } = await import("@keyward/server/service");
+  const { loadKeyFile, openStore, rotateMasterKey } = await import("@keyward/server/admin");
   const config = await serviceConfigFrom(values);
   const oldKey = loadKeyFile(config.masterKeyFile); // never created here: there must be one to rotate
   const newKey = new Uint8Array(randomBytes(32));

@@ -26,7 +26,7 @@ export async function run({ values, positionals, json }: Parsed<typeof quoteRepo
   const bytes = readQuote(quotePath);
   const collateral = readCollateral(required(values.collateral, "collateral", quoteReport));
   const at = values.at === undefined ? new Date() : parseTime(values.at);
-  const policy = values.policy === undefined ? undefined : readPolicy(values.policy);
+  const policy = values.policy === undefined ? undefined : await readPolicy(values.policy);
   const anchors = trustAnchors(values["trust-sim"] === true, values["sim-root"], values["data-dir"]);
   const quote = parseDcapQuote(bytes);
 

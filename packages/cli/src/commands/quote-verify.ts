@@ -24,7 +24,7 @@ export async function run({ values, positionals, json }: Parsed<typeof quoteVeri
     usageError("one of --collateral FILE or --pccs URL is required", quoteVerify);
   const quote = readQuote(positionals[0] as string);
   const at = values.at === undefined ? new Date() : parseTime(values.at);
-  const policy = values.policy === undefined ? undefined : readPolicy(values.policy);
+  const policy = values.policy === undefined ? undefined : await readPolicy(values.policy);
   const anchors = trustAnchors(values["trust-sim"] === true, values["sim-root"], values["data-dir"]);
   const collateral =
     values.collateral !== undefined

@@ -31,7 +31,7 @@ export async function run({ values: v, positionals, json }: Parsed<typeof ratlsV
           },
           "default",
         )
-      : readPolicy(v.policy);
+      : await readPolicy(v.policy);
   const policy: Policy = v["allow-debug"] === true ? { ...base, allowDebug: true } : base;
   const verifier = createDcapVerifier({ anchors: trustAnchors(trustSim, v["sim-root"], v["data-dir"]) });
   const nonce = v.nonce === undefined ? undefined : hexFlag(v.nonce, "--nonce", ratlsVerify);

@@ -9,11 +9,12 @@ import type { Parsed } from "../specs/types.ts";
  *   [--admin-listen H:P] [--challenge-listen H:P] [--pccs-url URL] [--attester auto|gramine|configfs-tsm]`
  * — runs until SIGINT/SIGTERM. A bad address or a port in use is a usage error (exit 2: see
  * `asKeywardError`). Without --simulation it runs in hardware mode (Intel's root, and the
- * service's own evidence and sealed master key from its attester). Environment equivalents:
- * packages/server/src/config.ts and docs/operations.md.
+ * service's own evidence and sealed master key from its attester). The flags are the server's
+ * option table (packages/server/src/ops/config.ts and each feature's options; docs/operations.md);
+ * test/service-flags.test.ts keeps the spec in step with it.
  */
 export async function run({ values }: Parsed<typeof serve>): Promise<ExitCode> {
-  const { runService } = await import("@keyward/server/service");
+  const { runService } = await import("@keyward/server");
   const config = await serviceConfigFrom(values);
   const running = await runService(config);
   await new Promise<void>((resolve) => {

@@ -11,21 +11,19 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { KeywardError } from "@keyward/attest/errors";
 import { initSimPlatform, type SimPlatform } from "@keyward/platform/sim";
+import { fromConnectError } from "../../src/errors/connect.ts";
+import { type AdminClient, connectAdmin } from "../../src/features/admin/client.ts";
 import {
-  type AdminClient,
   addAdminClient,
   adminDir,
-  adminOperations,
-  adminRoutes,
-  connectAdmin,
-  createLogger,
-  fromConnectError,
   initAdminCredentials,
   loadAdminClientCredentials,
-  loadServiceConfig,
-  type RunningKeyward,
-  runService,
-} from "@keyward/server/service";
+} from "../../src/features/admin/credentials.ts";
+import { adminOperations } from "../../src/features/admin/operations.ts";
+import { adminService } from "../../src/features/admin/service.ts";
+import { connectRoutes } from "../../src/kernel/rpc.ts";
+import { loadServiceConfig, POLICY_READER, type RunningKeyward, runService } from "../../src/main.ts";
+import { createLogger } from "../../src/ops/logs.ts";
 import { clientAs, hex, mr } from "./helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "keyward-admin-"));
@@ -35,6 +33,7 @@ let running: RunningKeyward;
 let admin: AdminClient;
 
 const emptyPolicies = {
+  reader: POLICY_READER,
   current: () => [],
   entries: () => [],
   refresh: async () => undefined,
@@ -94,7 +93,8 @@ describe("keyward serve's challenge listener", () => {
     const { ChallengeService } = await import("@keyward/proto/keyward/v1");
     const { createPeerVerifier } = await import("@keyward/channels/tls");
     const { createRaTlsGrpcTransport } = await import("@keyward/channels/grpc");
-    const { challengeReportData, simulationTrust } = await import("@keyward/server/service");
+    const { challengeReportData } = await import("../../src/features/secrets/challenge.ts");
+    const { simulationTrust } = await import("../../src/kernel/trust.ts");
     const { createECDH } = await import("node:crypto");
     const { transport } = await createRaTlsGrpcTransport({
       host: "127.0.0.1",
@@ -158,7 +158,10 @@ describe("Admin listener", () => {
       masterKey: () => new Uint8Array(32),
       policies: emptyPolicies,
     });
-    const bare = createClient(AdminService, createRouterTransport(adminRoutes(ops)));
+    const bare = createClient(
+      AdminService,
+      createRouterTransport(connectRoutes([adminService(ops, async () => undefined)])),
+    );
     assert.equal(await code(bare.listSecrets({})), "ERR_ADMIN_UNAUTHENTICATED");
     assert.equal(
       await code(bare.putSecret({ name: "x", value: new Uint8Array(1) })),

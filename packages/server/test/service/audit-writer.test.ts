@@ -4,7 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { AuditWriter } from "../../src/service/audit-writer.ts";
+import { AuditWriter } from "../../src/store/sqlite/audit-writer.ts";
 
 describe("audit writer thread", () => {
   it("rejects appends with ERR_INTERNAL when its database cannot be opened, and again on retry", async () => {

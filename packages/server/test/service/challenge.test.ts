@@ -9,37 +9,20 @@ import { parsePemCertificates } from "@keyward/attest/x509";
 import { createRaTlsGrpcTransport } from "@keyward/channels/grpc";
 import { createPeerVerifier } from "@keyward/channels/tls";
 import { ChallengeService } from "@keyward/proto/keyward/v1";
-import {
-  challengeReportData,
-  ecdhEsOpen,
-  SIM_SERVICE_MEASUREMENT,
-  simulatedServiceCredential,
-  simulationQuoteTrust,
-  startChallengeService,
-  verifyChain,
-} from "@keyward/server/service";
+import { verifyChain } from "../../src/audit/chain.ts";
+import { challengeReportData, ecdhEsOpen } from "../../src/features/secrets/challenge.ts";
+import { SIM_SERVICE_MEASUREMENT } from "../../src/kernel/trust.ts";
 import { hex, mr, seedPolicy, startFixture } from "./helpers.ts";
 
 const code = (c: Code) => (e: unknown) => e instanceof ConnectError && e.code === c;
 
 describe("challenge–response", () => {
   let f: Awaited<ReturnType<typeof startFixture>>;
-  let ch: Awaited<ReturnType<typeof startChallengeService>>;
   let client: ReturnType<typeof createClient<typeof ChallengeService>>;
   let clock = Date.now();
   before(async () => {
-    f = await startFixture([seedPolicy("hello", 0xc1)]);
-    ch = await startChallengeService(
-      {
-        store: f.store,
-        masterKey: f.masterKey,
-        policies: () => [seedPolicy("hello", 0xc1)],
-        verifyQuote: simulationQuoteTrust(f.platform),
-        credential: await simulatedServiceCredential(f.platform),
-        now: () => clock,
-      },
-      { host: "127.0.0.1", port: 0 },
-    );
+    // The service's clock, moved by the expiry test.
+    f = await startFixture([seedPolicy("hello", 0xc1)], { now: () => new Date(clock) });
     const root = parsePemCertificates(f.platform.rootCertificatePem)[0];
     if (root === undefined) throw new Error("no root");
     const verifier = createDcapVerifier({ anchors: [{ certificate: root, platform: "simulated" }] });
@@ -50,7 +33,7 @@ describe("challenge–response", () => {
     );
     const { transport } = await createRaTlsGrpcTransport({
       host: "127.0.0.1",
-      port: ch.port,
+      port: f.running.challengePort ?? assert.fail("no challenge listener"),
       peerVerifier: createPeerVerifier({
         verify: (der, at) => verifyRaTlsCertificate(der, { verifier, collateral, at, policy }),
       }),
@@ -58,7 +41,6 @@ describe("challenge–response", () => {
     client = createClient(ChallengeService, transport);
   });
   after(async () => {
-    await ch.close();
     await f.service.close();
     await f.store.close();
   });

@@ -14,19 +14,13 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { collateralProviderFor } from "@keyward/channels/collateral";
 import { initSimPlatform, type SimPlatform, simulatedPlatformAttester } from "@keyward/platform/sim";
-import {
-  connectAdmin,
-  createLogger,
-  fromConnectError,
-  hardwareTrust,
-  initAdminCredentials,
-  loadAdminClientCredentials,
-  loadOrCreateSealedMasterKey,
-  loadServiceConfig,
-  type RunningKeyward,
-  runService,
-  SIM_SERVICE_MEASUREMENT,
-} from "@keyward/server/service";
+import { fromConnectError } from "../../src/errors/connect.ts";
+import { connectAdmin } from "../../src/features/admin/client.ts";
+import { initAdminCredentials, loadAdminClientCredentials } from "../../src/features/admin/credentials.ts";
+import { loadOrCreateSealedMasterKey } from "../../src/kernel/master-key.ts";
+import { hardwareTrust, SIM_SERVICE_MEASUREMENT } from "../../src/kernel/trust.ts";
+import { loadServiceConfig, type RunningKeyward, runService } from "../../src/main.ts";
+import { createLogger } from "../../src/ops/logs.ts";
 import { clientAs, mr } from "./helpers.ts";
 
 const VECTORS = fileURLToPath(new URL("../../../attest/test/vectors/", import.meta.url));

@@ -4,8 +4,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { Writable } from "node:stream";
 import { createClient, type Transport } from "@connectrpc/connect";
-import { type Policy, policyFromObject } from "@keyward/attest/appraisal";
+import { policyFromObject } from "@keyward/attest/appraisal";
 import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
 import { verifyRaTlsCertificate } from "@keyward/attest/ratls";
 import { parsePemCertificates } from "@keyward/attest/x509";
@@ -14,22 +15,30 @@ import { createPeerVerifier } from "@keyward/channels/tls";
 import { issueRaTlsCertificate } from "@keyward/platform/ratls";
 import { initSimPlatform, type SimPlatform, simulatedPlatformAttester } from "@keyward/platform/sim";
 import { SecretProvisioningService } from "@keyward/proto/keyward/v1";
+import { loadOrCreateKeyFile, sealSecret } from "../../src/kernel/envelope.ts";
+import type { ServicePolicy } from "../../src/kernel/grants.ts";
+import type { PolicySet } from "../../src/kernel/policy-set.ts";
 import {
-  loadOrCreateKeyFile,
-  openSqliteStore,
   SIM_SERVICE_MEASUREMENT,
-  type Store,
-  sealSecret,
   simulatedServiceCredential,
+  simulationQuoteTrust,
   simulationTrust,
-  startKeywardService,
-} from "@keyward/server/service";
+} from "../../src/kernel/trust.ts";
+import { composeService, loadServiceConfig, POLICY_READER, type RunOptions } from "../../src/main.ts";
+import { createLogger } from "../../src/ops/logs.ts";
+import type { Store } from "../../src/store/contract.ts";
+import { openSqliteStore } from "../../src/store/sqlite/engine.ts";
 
 export const mr = (v: number): Uint8Array => new Uint8Array(32).fill(v);
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
-export function seedPolicy(id: string, mrEnclave: number, extra: Record<string, unknown> = {}): Policy {
-  return policyFromObject(
+/** A policy in the seed format (grants read by the features, as the service reads its files). */
+export function seedPolicy(
+  id: string,
+  mrEnclave: number,
+  extra: Record<string, unknown> = {},
+): ServicePolicy {
+  return POLICY_READER.policy(
     {
       id,
       mr_enclave: hex(mr(mrEnclave)),
@@ -42,12 +51,33 @@ export function seedPolicy(id: string, mrEnclave: number, extra: Record<string, 
   );
 }
 
-export function startFixture(policies: Policy[]) {
-  return startFixtureOn(policies, async (dir) => openSqliteStore(dir));
+/** A fixed policy set (what the files and the store would give). */
+export function fixedPolicies(policies: readonly ServicePolicy[]): PolicySet {
+  return {
+    reader: POLICY_READER,
+    current: () => policies,
+    entries: () => policies.map((policy) => ({ policy, source: "test", version: 0 })),
+    refresh: async () => undefined,
+    close: () => undefined,
+  };
 }
 
-/** The service on the store `open` makes, with one stored secret `occlum/1/image_key`. */
-export async function startFixtureOn(policies: Policy[], open: (dir: string) => Promise<Store>) {
+const silent = () => createLogger(new Writable({ write: (_c, _e, cb) => cb() }));
+
+export function startFixture(policies: ServicePolicy[], options: RunOptions = {}) {
+  return startFixtureOn(policies, (dir) => openSqliteStore(dir), options);
+}
+
+/**
+ * The service (as `keyward serve --simulation` composes it, with a fixed policy set) on the store
+ * `open` makes, its service and challenge listeners on free ports, and one stored secret
+ * `occlum/1/image_key`.
+ */
+export async function startFixtureOn(
+  policies: ServicePolicy[],
+  open: (dir: string) => Promise<Store>,
+  options: RunOptions = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "keyward-service-"));
   const platform = initSimPlatform(join(dir, "sim"), { now: new Date() });
   const store: Store = await open(dir);
@@ -57,17 +87,29 @@ export async function startFixtureOn(policies: Policy[], open: (dir: string) => 
     (v) => sealSecret(masterKey, "occlum/1/image_key", v, new TextEncoder().encode("s3cr3t-image-key")),
     { action: "secret.put", outcome: "ok", subject: "admin:test" },
   );
-  const service = await startKeywardService(
-    {
-      store,
-      masterKey,
-      policies: () => policies,
-      verifyPeer: simulationTrust(platform),
-      credential: await simulatedServiceCredential(platform),
-    },
-    { host: "127.0.0.1", port: 0 },
+  const config = loadServiceConfig(
+    dir,
+    { listen: "127.0.0.1:0", challengeListen: "127.0.0.1:0", simulation: true },
+    {},
   );
-  return { dir, platform, store, masterKey, service };
+  const running = await composeService(
+    {
+      config,
+      store,
+      masterKey: new Uint8Array(masterKey),
+      trust: {
+        verifyPeer: simulationTrust(platform),
+        verifyQuote: simulationQuoteTrust(platform),
+        credential: await simulatedServiceCredential(platform),
+        describe: {},
+      },
+      policies: fixedPolicies(policies),
+      logger: silent(),
+    },
+    options,
+  );
+  const service = { port: running.port, close: () => running.shutdown() };
+  return { dir, platform, store, masterKey, service, running };
 }
 
 /**

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { createPublicKey, verify } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createOrRotateKey, verifyChain } from "@keyward/server/service";
+import { verifyChain } from "../../src/audit/chain.ts";
+import { createOrRotateKey } from "../../src/kernel/keys.ts";
 import { kmsClientAs, seedPolicy, startFixture } from "./helpers.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -83,7 +84,9 @@ describe("KMS over mutual RA-TLS", () => {
 describe("master-key rotation", () => {
   it("re-seals secrets and KMS keys; the old master key no longer opens them, the new one does", async () => {
     const { randomBytes } = await import("node:crypto");
-    const { openSecret, rotateMasterKey, kmsOperations } = await import("@keyward/server/service");
+    const { openSecret } = await import("../../src/kernel/envelope.ts");
+    const { rotateMasterKey } = await import("../../src/features/admin/rotation.ts");
+    const { kmsOperations } = await import("../../src/features/kms/operations.ts");
     const f = await startFixture([seedPolicy("app", 0xc1)]);
     try {
       await createOrRotateKey(f.store, f.masterKey, "k", "Ed25519", "admin:test");

@@ -8,15 +8,15 @@ import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
-  createLogger,
   createPolicySet,
   loadPolicyDir,
   loadPolicyEntries,
-  loadServiceConfig,
-  openSqliteStore,
   type PolicyEntry,
   watchPolicyDir,
-} from "@keyward/server/service";
+} from "../../src/kernel/policy-set.ts";
+import { loadServiceConfig, POLICY_READER } from "../../src/main.ts";
+import { createLogger } from "../../src/ops/logs.ts";
+import { openSqliteStore } from "../../src/store/sqlite/engine.ts";
 
 const KEYWARD = fileURLToPath(new URL("../../../cli/bin/keyward.ts", import.meta.url));
 const seed = {
@@ -31,12 +31,12 @@ describe("policies from a directory", () => {
     const dir = mkdtempSync(join(tmpdir(), "kw-pol-"));
     writeFileSync(join(dir, "a.json"), JSON.stringify(seed));
     writeFileSync(join(dir, "b.yaml"), `id: other\nmr_enclave: ${"cd".repeat(32)}\nsecrets:\n  k: store/k\n`);
-    const p = loadPolicyDir(dir);
+    const p = loadPolicyDir(dir, POLICY_READER);
     assert.deepEqual(
       p.map((x) => x.id),
       ["seed", "other"],
     );
-    assert.deepEqual(p[0]?.secrets, { master_key: "occlum/1/image_key" });
+    assert.deepEqual(p[0]?.grants.secrets, { master_key: "occlum/1/image_key" });
   });
 
   it("says where a file does not parse, never what it says there (it may hold a token)", () => {
@@ -55,7 +55,7 @@ describe("policies from a directory", () => {
       const dir = mkdtempSync(join(tmpdir(), "kw-pol-"));
       writeFileSync(join(dir, name), text);
       assert.throws(
-        () => loadPolicyDir(dir),
+        () => loadPolicyDir(dir, POLICY_READER),
         (e: Error & { code?: string }) =>
           e.code === "ERR_SERVICE_CONFIG" && where.test(e.message) && !e.message.includes("supersecret"),
       );
@@ -66,7 +66,7 @@ describe("policies from a directory", () => {
     const dir = mkdtempSync(join(tmpdir(), "kw-pol-"));
     writeFileSync(join(dir, "a.json"), JSON.stringify(seed));
     const errors: unknown[] = [];
-    const w = watchPolicyDir(dir, { onError: (e) => errors.push(e) });
+    const w = watchPolicyDir(dir, POLICY_READER, { onError: (e) => errors.push(e) });
     writeFileSync(join(dir, "b.json"), "{ not json");
     w.reload();
     w.close();
@@ -74,28 +74,33 @@ describe("policies from a directory", () => {
     assert.equal((errors[0] as { code?: string }).code, "ERR_SERVICE_CONFIG");
     assert.match((errors[0] as Error).message, /b\.json/);
     writeFileSync(join(dir, "b.json"), JSON.stringify(seed));
-    assert.throws(() => loadPolicyDir(dir), /already defined in a\.json/);
+    assert.throws(() => loadPolicyDir(dir, POLICY_READER), /already defined in a\.json/);
   });
 });
 
 describe("policies in force: files and stored policies", () => {
   it("puts files first, ignores a stored policy a file shadows, and says so once", async () => {
-    const store = openSqliteStore(mkdtempSync(join(tmpdir(), "kw-ps-")));
+    const store = await openSqliteStore(mkdtempSync(join(tmpdir(), "kw-ps-")));
     const audit = { action: "policy.put", outcome: "ok", subject: "admin:test" } as const;
     await store.putPolicy("shared", JSON.stringify({ ...seed, id: "shared" }), audit);
     await store.putPolicy("only-stored", JSON.stringify({ ...seed, id: "only-stored" }), audit);
     let files: PolicyEntry[] = [];
     const errors: string[] = [];
-    const set = await createPolicySet({ entries: () => files, close: () => undefined }, store, {
-      onError: (e) => errors.push((e as { code: string }).code),
-    });
+    const set = await createPolicySet(
+      { entries: () => files, close: () => undefined },
+      store,
+      POLICY_READER,
+      {
+        onError: (e) => errors.push((e as { code: string }).code),
+      },
+    );
     assert.deepEqual(
       set.entries().map((e) => `${e.policy.id}@${e.source}`),
       ["only-stored@store", "shared@store"],
     );
     const dir = mkdtempSync(join(tmpdir(), "kw-ps-files-"));
     writeFileSync(join(dir, "shared.json"), JSON.stringify({ ...seed, id: "shared" }));
-    files = loadPolicyEntries(dir);
+    files = loadPolicyEntries(dir, POLICY_READER);
     assert.deepEqual(
       set.entries().map((e) => `${e.policy.id}@${e.source}`),
       ["shared@file:shared.json", "only-stored@store"],
@@ -163,7 +168,7 @@ describe("configuration", () => {
 
   it("refuses to start an Admin listener that was asked for without credentials, and hardware mode without a TEE", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kw-cfg-"));
-    const { runService } = await import("@keyward/server/service");
+    const { runService } = await import("../../src/main.ts");
     const silent = createLogger(new Writable({ write: (_c, _e, cb) => cb() }));
     await assert.rejects(
       runService(loadServiceConfig(dir, { simulation: true, adminListen: "127.0.0.1:0" }, {}), silent),
@@ -214,7 +219,7 @@ describe("keyward audit verify", () => {
     ];
     for (const tamper of [undefined, ...cases]) {
       const dir = mkdtempSync(join(tmpdir(), "kw-audit-"));
-      const store = openSqliteStore(dir);
+      const store = await openSqliteStore(dir);
       for (let i = 0; i < 4; i++) await store.appendAudit({ action: "t", outcome: "ok", subject: `s${i}` });
       await store.close();
       if (tamper !== undefined) {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { policyFromObject } from "@keyward/attest/appraisal";
-import { verifyChain } from "@keyward/server/service";
+import { verifyChain } from "../../src/audit/chain.ts";
+import { POLICY_READER } from "../../src/main.ts";
 import { clientAs, seedPolicy, startFixture } from "./helpers.ts";
 
 describe("GetSecrets over mutual RA-TLS gRPC", () => {
@@ -76,7 +76,7 @@ describe("debug and simulated evidence under default and permissive policies", (
   before(async () => {
     f = await startFixture([
       // Default platforms (hardware only): simulated evidence is refused even by the simulation service.
-      policyFromObject(
+      POLICY_READER.policy(
         { id: "defaults", mr_enclave: "d3".repeat(32), secrets: { k: "occlum/1/image_key" } },
         "defaults.json",
       ),

@@ -12,15 +12,12 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { initSimPlatform, type SimPlatform } from "@keyward/platform/sim";
-import {
-  loadOrCreateKeyFile,
-  openPostgresStore,
-  openSqliteStore,
-  type Store,
-  sealSecret,
-  verifyChain,
-} from "@keyward/server/service";
 import pg from "pg";
+import { verifyChain } from "../../src/audit/chain.ts";
+import { loadOrCreateKeyFile, sealSecret } from "../../src/kernel/envelope.ts";
+import type { Store } from "../../src/store/contract.ts";
+import { openPostgresStore } from "../../src/store/postgres/engine.ts";
+import { openSqliteStore } from "../../src/store/sqlite/engine.ts";
 import { clientAs, hex, mr, spawnServe } from "./helpers.ts";
 
 const KEYWARD = fileURLToPath(new URL("../../../cli/bin/keyward.ts", import.meta.url));
@@ -71,7 +68,7 @@ async function serve(dir: string, extra: string[] = []) {
 describe("keyward serve processes", () => {
   it("loses no acknowledged release when killed with SIGKILL, and the chain verifies after restart", async () => {
     const { dir, platform } = setup();
-    await seed(openSqliteStore(dir), dir);
+    await seed(await openSqliteStore(dir), dir);
     const { child, port, opsPort } = await serve(dir, ["--ops-listen", "127.0.0.1:0"]);
     assert.equal((await fetch(`http://127.0.0.1:${opsPort}/healthz`)).status, 200);
     assert.equal((await fetch(`http://127.0.0.1:${opsPort}/readyz`)).status, 200);
@@ -105,7 +102,7 @@ describe("keyward serve processes", () => {
     const again = await serve(dir);
     again.child.kill("SIGTERM");
     await new Promise((r) => again.child.once("exit", r));
-    const store = openSqliteStore(dir);
+    const store = await openSqliteStore(dir);
     const entries = await store.readAudit();
     await store.close();
     const released = entries.filter((e) => e.action === "secrets.get" && e.outcome === "allowed").length;

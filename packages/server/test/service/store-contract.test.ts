@@ -5,15 +5,12 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import {
-  openPostgresStore,
-  openSecret,
-  openSqliteStore,
-  type Store,
-  sealSecret,
-  verifyChain,
-} from "@keyward/server/service";
 import pg from "pg";
+import { verifyChain } from "../../src/audit/chain.ts";
+import { openSecret, sealSecret } from "../../src/kernel/envelope.ts";
+import type { Store } from "../../src/store/contract.ts";
+import { openPostgresStore } from "../../src/store/postgres/engine.ts";
+import { openSqliteStore } from "../../src/store/sqlite/engine.ts";
 
 export const PG_URL = process.env.KEYWARD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const key = new Uint8Array(randomBytes(32));

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { readVaultKv2 } from "@keyward/server/service";
+import { readVaultKv2 } from "../../src/features/secrets/sources/vault-kv2.ts";
 
 describe("Vault KV v2 source", () => {
   const seen: { url: string; token: string | undefined }[] = [];

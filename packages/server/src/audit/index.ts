@@ -1,0 +1,14 @@
+/**
+ * The hash-chained audit log: entries, their hashes and chain verification (`@keyward/server/audit`).
+ *
+ * @module
+ */
+export {
+  type AuditEntry,
+  type AuditEvent,
+  type AuditValue,
+  type ChainVerdict,
+  entryHash,
+  GENESIS_HASH,
+  verifyChain,
+} from "./chain.ts";

@@ -1,0 +1,136 @@
+/**
+ * The challenge–response path: Challenge → single-use nonce (short-lived); Attest(quote, nonce, EPK)
+ * with report data[0..32] = SHA-256(nonce ‖ EPK) → single-use token (short-lived) bound to the
+ * verified caller and the EPK; GetSecretsWithToken → secrets encrypted to the EPK (ECDH-ES P-256,
+ * AES-256-GCM). Served on the challenge listener (one-way RA-TLS: the client verifies the
+ * service's evidence).
+ *
+ * Attest authenticates; it refuses a caller no policy accepts through the gate's appraisal step
+ * (the same audit entry as a refused GetSecrets). The release itself, at GetSecretsWithToken, goes
+ * through the same gate request as GetSecrets over mutual RA-TLS (release.ts), re-appraised
+ * against the policies in force then.
+ *
+ * @module
+ */
+import { createECDH, createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { KeywardError } from "@keyward/attest/errors";
+import { ChallengeService } from "@keyward/proto/keyward/v1";
+import { gcmOpen, gcmSeal, secretAad } from "../../kernel/envelope.ts";
+import type { FeatureContext } from "../../kernel/feature.ts";
+import { LIMITS } from "../../kernel/limits.ts";
+import { type RpcService, rpcService } from "../../kernel/rpc.ts";
+import { type Caller, callerOf } from "../../kernel/subject.ts";
+import { releaseSecrets } from "./release.ts";
+
+const INFO = new TextEncoder().encode("keyward-ecdh-es-v1");
+
+function ecdhKey(z: Uint8Array, serverEpk: Uint8Array, clientEpk: Uint8Array): Buffer {
+  return createHash("sha256").update(INFO).update(z).update(serverEpk).update(clientEpk).digest();
+}
+
+/** Encrypts `value` to `clientEpk` (uncompressed P-256) with a one-time service key (`keyward-ecdh-es-v1`). */
+export function ecdhEsSeal(clientEpk: Uint8Array, value: Uint8Array, aad: Uint8Array) {
+  const e = createECDH("prime256v1");
+  const serverEpk = new Uint8Array(e.generateKeys());
+  const key = ecdhKey(e.computeSecret(clientEpk), serverEpk, clientEpk);
+  return { ephemeralPublicKey: serverEpk, ciphertext: gcmSeal(key, value, aad) };
+}
+
+/** The workload's side: decrypts an EncryptedSecret with its ephemeral private key. */
+export function ecdhEsOpen(
+  clientPrivateKey: Uint8Array,
+  secret: { name: string; version: number; ephemeralPublicKey: Uint8Array; ciphertext: Uint8Array },
+): Uint8Array {
+  const e = createECDH("prime256v1");
+  e.setPrivateKey(clientPrivateKey);
+  const clientEpk = new Uint8Array(e.getPublicKey());
+  const key = ecdhKey(e.computeSecret(secret.ephemeralPublicKey), secret.ephemeralPublicKey, clientEpk);
+  return gcmOpen(key, secret.ciphertext, secretAad(secret.name, secret.version));
+}
+
+/** SHA-256(nonce ‖ EPK): what the workload puts in the first 32 bytes of its report data. */
+export function challengeReportData(nonce: Uint8Array, epk: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(nonce).update(epk).digest());
+}
+
+/** Lifetimes of nonces and tokens, and the clock (tests shorten and move them). */
+export interface ChallengeOptions {
+  readonly nowMs?: () => number;
+  readonly nonceTtlMs?: number;
+  readonly tokenTtlMs?: number;
+}
+
+const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+/** The ChallengeService on the challenge listener. */
+export function challengeService(ctx: FeatureContext, options: ChallengeOptions = {}): RpcService {
+  const now = options.nowMs ?? (() => ctx.now().getTime());
+  const nonceTtl = options.nonceTtlMs ?? 30_000;
+  const tokenTtl = options.tokenTtlMs ?? 60_000;
+  const nonces = new Map<string, number>();
+  const tokens = new Map<string, { expires: number; caller: Caller; epk: Uint8Array }>();
+  const sweep = () => {
+    const t = now();
+    for (const [k, exp] of nonces) if (exp <= t) nonces.delete(k);
+    for (const [k, v] of tokens) if (v.expires <= t) tokens.delete(k);
+  };
+
+  return rpcService("challenge", ChallengeService, {
+    async challenge() {
+      sweep();
+      if (nonces.size > 100_000)
+        throw new KeywardError("ERR_SERVICE_REQUEST_INVALID", "too many outstanding challenges");
+      const nonce = new Uint8Array(randomBytes(32));
+      const expires = now() + nonceTtl;
+      nonces.set(hexOf(nonce), expires);
+      return { nonce, expiresAtUnixMs: BigInt(expires) };
+    },
+    async attest(req) {
+      if (
+        req.nonce.byteLength !== 32 ||
+        req.ephemeralPublicKey.byteLength !== 65 ||
+        req.ephemeralPublicKey[0] !== 4 ||
+        req.quote.byteLength > LIMITS.maxQuoteBytes
+      )
+        throw new KeywardError(
+          "ERR_SERVICE_REQUEST_INVALID",
+          "nonce must be 32 bytes, EPK an uncompressed P-256 point, quote ≤ 64 KiB",
+        );
+      const key = hexOf(req.nonce);
+      const exp = nonces.get(key);
+      nonces.delete(key); // single use, whatever happens next
+      if (exp === undefined || exp <= now())
+        throw new KeywardError("ERR_SERVICE_CHALLENGE_INVALID", "unknown, used or expired nonce");
+      const verified = await ctx.trust.verifyQuote(req.quote, new Date(now()));
+      const expected = challengeReportData(req.nonce, req.ephemeralPublicKey);
+      if (!timingSafeEqual(verified.claims.reportData.subarray(0, 32), expected))
+        throw new KeywardError(
+          "ERR_SERVICE_CHALLENGE_INVALID",
+          "report data is not SHA-256(nonce ‖ ephemeral public key)",
+        );
+      const caller = callerOf(verified, "challenge");
+      // Refused here with the entry a refused release gets; allowed callers are audited at release.
+      const policy = await ctx.gate.admit("secrets.get", caller);
+      const token = new Uint8Array(randomBytes(32));
+      const expires = now() + tokenTtl;
+      tokens.set(hexOf(token), { expires, caller, epk: req.ephemeralPublicKey });
+      return { token, expiresAtUnixMs: BigInt(expires), policyId: policy.id };
+    },
+    async getSecretsWithToken(req) {
+      const key = hexOf(req.token);
+      const t = tokens.get(key);
+      tokens.delete(key); // single use
+      if (t === undefined || t.expires <= now())
+        throw new KeywardError("ERR_SERVICE_CHALLENGE_INVALID", "unknown, used or expired token");
+      const r = await releaseSecrets(ctx, t.caller, req.names);
+      return {
+        policyId: r.policyId,
+        secrets: r.result.map((s) => ({
+          name: s.name,
+          version: s.version,
+          ...ecdhEsSeal(t.epk, s.value, secretAad(s.name, s.version)),
+        })),
+      };
+    },
+  });
+}

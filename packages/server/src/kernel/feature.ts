@@ -1,0 +1,78 @@
+/**
+ * The Feature contract: what a feature folder gives the composition root (main.ts), and what the
+ * kernel gives a feature. A feature is one folder under `features/` and one line in main.ts; it
+ * never imports another feature, and the kernel never imports it. Everything a feature owns is
+ * declared here, so features added at the same time touch different files:
+ *
+ * - `migrations`: its own tables, numbered 1, 2, 3… under its own name (`schema_versions`);
+ * - `options`: its configuration options (flag, environment variable, config-file key, parser,
+ *   default, doc line), read once with every other option;
+ * - `grants`: the policy fields it owns and validates (e.g. `secrets`, `keys`);
+ * - `start`: given the kernel's context, its gRPC services (each on a kernel listener, or a
+ *   listener of its own), its readiness checks, and what it provides to the kernel's seams.
+ *
+ * @module
+ */
+
+import type { ServiceConfig } from "../ops/config.ts";
+import type { ReadinessCheck } from "../ops/health.ts";
+import type { ServiceLogger } from "../ops/logs.ts";
+import type { Metrics } from "../ops/metrics.ts";
+import type { Option } from "../ops/options.ts";
+import type { Store } from "../store/contract.ts";
+import type { Migration } from "../store/migrations.ts";
+import type { Gate } from "./gate.ts";
+import type { GrantKind } from "./grants.ts";
+import type { Listening } from "./listening.ts";
+import type { PolicySet } from "./policy-set.ts";
+import type { RpcService } from "./rpc.ts";
+import type { AdminStepUp } from "./step-up.ts";
+import type { ServiceTrust } from "./trust.ts";
+
+/** A feature, as registered in main.ts. */
+export interface Feature {
+  /** Lower-case name (`secrets`, `kms`, `otp`): owner of its migrations, prefix of its audit actions. */
+  readonly name: string;
+  readonly migrations?: readonly Migration[];
+  readonly options?: readonly Option<unknown>[];
+  readonly grants?: readonly GrantKind<unknown>[];
+  /** Starts the feature once the store, policies, trust and gate are up. */
+  start?(ctx: FeatureContext): FeatureRuntime | Promise<FeatureRuntime>;
+}
+
+/** What the kernel gives a started feature. */
+export interface FeatureContext {
+  /** Every option's value: `ctx.config.options.get(MY_OPTION)`. */
+  readonly config: ServiceConfig;
+  /** The core store; `store.sql` is portable SQL for the feature's own tables. */
+  readonly store: Store;
+  /** The one release gate: anything leaving the service goes through `gate.release`. */
+  readonly gate: Gate;
+  readonly policies: PolicySet;
+  /** The master key (sealing and unsealing only; never logged or returned). */
+  readonly masterKey: Uint8Array;
+  readonly trust: ServiceTrust;
+  readonly logger: ServiceLogger;
+  readonly metrics: Metrics;
+  readonly now: () => Date;
+  /** The admin second-factor seam (kernel/step-up.ts), as composed from the features that provide one. */
+  readonly stepUp: AdminStepUp;
+}
+
+/** A listener a feature runs itself (e.g. a KBS HTTP endpoint), started after the kernel's. */
+export interface OwnListener {
+  readonly listener: "own";
+  /** Named in the start-up log line and readiness. */
+  readonly name: string;
+  start(): Promise<Listening>;
+}
+
+/** What a started feature serves and offers. */
+export interface FeatureRuntime {
+  readonly services?: readonly (RpcService | OwnListener)[];
+  readonly readiness?: readonly ReadinessCheck[];
+  /** A second factor for admin changes (the OTP feature's), composed into `FeatureContext.stepUp`. */
+  readonly adminStepUp?: AdminStepUp;
+  /** Called at shutdown, after the listeners closed and before the store closes. */
+  close?(): Promise<void>;
+}

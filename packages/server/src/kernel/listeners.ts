@@ -1,0 +1,96 @@
+/**
+ * The kernel's listeners, each serving the features' services registered on it:
+ * - `service`: mutual RA-TLS gRPC (the caller's evidence verified before any handler runs), with
+ *   the lean unary path;
+ * - `challenge`: one-way RA-TLS gRPC (the client verifies the service; callers authenticate in
+ *   the protocol), for workloads behind a TLS-terminating proxy;
+ * - `admin`: mutual TLS with the admin CA's client certificates only (TLS 1.3).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { createSecureServer, type Http2SecureServer } from "node:http2";
+import type { TLSSocket } from "node:tls";
+import { createContextValues } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { createRaTlsGrpcServer } from "@keyward/channels/grpc";
+import { createPeerVerifier, type TlsCredential, type VerifyCertificate } from "@keyward/channels/tls";
+import { toConnectError } from "../errors/connect.ts";
+import { LIMITS } from "./limits.ts";
+import { type Listening, listenOn } from "./listening.ts";
+import { connectRoutes, leanRoutes, operatorKey, type RpcService } from "./rpc.ts";
+
+/** A host and port to listen on (port 0: any free port). */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Starts the service listener: mutual RA-TLS, callers verified by `verifyPeer` (cached per certificate). */
+export function startServiceListener(
+  services: readonly RpcService[],
+  tls: { readonly credential: TlsCredential; readonly verifyPeer: VerifyCertificate },
+  listen: ListenAddress,
+): Promise<Listening> {
+  const server = createRaTlsGrpcServer(
+    { credential: tls.credential, peerVerifier: createPeerVerifier({ verify: tls.verifyPeer }) },
+    connectRoutes(services),
+    { routes: leanRoutes(services), maxMessageBytes: LIMITS.maxMessageBytes, toError: toConnectError },
+  );
+  return listenOn(server, listen);
+}
+
+/** Starts the challenge listener: one-way RA-TLS (the service presents its credential). */
+export function startChallengeListener(
+  services: readonly RpcService[],
+  tls: { readonly credential: TlsCredential },
+  listen: ListenAddress,
+): Promise<Listening> {
+  return listenOn(createRaTlsGrpcServer({ credential: tls.credential }, connectRoutes(services)), listen);
+}
+
+/** `admin:<CN>:<first 16 hex of SHA-256(certificate)>`: who the audit log says acted. */
+export function operatorSubject(commonName: string, certificateDer: Uint8Array): string {
+  return `admin:${commonName}:${createHash("sha256").update(certificateDer).digest("hex").slice(0, 16)}`;
+}
+
+/**
+ * Starts the admin listener: TLS 1.3, client certificates required and verified against the admin
+ * CA only (no system roots), before any request reaches a handler.
+ */
+export function startAdminListener(
+  services: readonly RpcService[],
+  tls: { readonly caPem: string; readonly certPem: string; readonly keyPem: string },
+  listen: ListenAddress,
+): Promise<Listening> {
+  const handler = connectNodeAdapter({
+    routes: connectRoutes(services),
+    grpc: true,
+    grpcWeb: false,
+    connect: true,
+    contextValues: (req) => {
+      const socket = (req as unknown as { socket: TLSSocket }).socket;
+      const cert = socket.authorized ? socket.getPeerCertificate() : undefined;
+      const cn = cert?.subject?.CN;
+      return createContextValues().set(
+        operatorKey,
+        cert?.raw === undefined
+          ? undefined
+          : operatorSubject(Array.isArray(cn) ? cn.join(",") : (cn ?? "?"), cert.raw),
+      );
+    },
+  });
+  const server: Http2SecureServer = createSecureServer(
+    {
+      cert: tls.certPem,
+      key: tls.keyPem,
+      ca: tls.caPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: "TLSv1.3",
+      ALPNProtocols: ["h2"],
+    },
+    handler,
+  );
+  return listenOn(server, listen);
+}

@@ -1,0 +1,102 @@
+/**
+ * How a feature's gRPC services are served: a feature gives its service descriptor and its unary
+ * methods, each taking the request and the {@link Call} (who is calling); the kernel registers
+ * them on the listener they name — with the error mapping applied to every method (errors/) and,
+ * on the service listener, the lean unary gRPC path beside Connect.
+ *
+ * @module
+ */
+import type { DescMessage, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import { createContextKey } from "@connectrpc/connect";
+import type { RaTlsVerdict } from "@keyward/attest/ratls";
+import { peerIdentityKey, type UnaryRoutes, unaryRoutes } from "@keyward/channels/grpc";
+import { toConnectError } from "../errors/connect.ts";
+
+/** The listeners the kernel runs. */
+export type ListenerKind = "service" | "challenge" | "admin";
+
+/** Who is calling, as the listener established it. */
+export interface Call {
+  /** The caller's verified RA-TLS evidence (service listener), when it presented any. */
+  readonly peer: RaTlsVerdict | undefined;
+  /** The operator (admin listener), from its verified admin client certificate. */
+  readonly operator: string | undefined;
+  readonly headers: Headers;
+}
+
+/** Unary method implementations of service `S`, each given the request and the call. */
+export type UnaryMethods<S extends DescService> = {
+  readonly [M in keyof S["method"]]: S["method"][M] extends { input: infer I; output: infer O }
+    ? I extends DescMessage
+      ? O extends DescMessage
+        ? (request: MessageShape<I>, call: Call) => Promise<MessageInitShape<O>>
+        : never
+      : never
+    : never;
+};
+
+/** A gRPC service a feature serves, and on which listener. */
+export interface RpcService {
+  readonly listener: ListenerKind;
+  readonly service: DescService;
+  readonly methods: Readonly<Record<string, (request: never, call: Call) => Promise<unknown>>>;
+}
+
+/** Declares a feature's service on `listener` (typed against the descriptor). */
+export function rpcService<S extends DescService>(
+  listener: ListenerKind,
+  service: S,
+  methods: UnaryMethods<S>,
+): RpcService {
+  return { listener, service, methods: methods as unknown as RpcService["methods"] };
+}
+
+/** Where the admin listener puts the operator for handlers. */
+export const operatorKey = createContextKey<string | undefined>(undefined, { description: "admin operator" });
+
+const NO_HEADERS = new Headers();
+
+type Run = (request: never, call: Call) => Promise<unknown>;
+const mapped =
+  (run: Run) =>
+  async (request: unknown, call: Call): Promise<unknown> => {
+    try {
+      return await run(request as never, call);
+    } catch (e) {
+      throw toConnectError(e);
+    }
+  };
+
+/** Registers `services` with Connect, every method behind the error mapping. */
+export function connectRoutes(services: readonly RpcService[]): (router: ConnectRouter) => void {
+  return (router) => {
+    for (const s of services) {
+      const impl: Record<string, (req: unknown, ctx: HandlerContext) => Promise<unknown>> = {};
+      for (const [name, run] of Object.entries(s.methods)) {
+        const m = mapped(run);
+        impl[name] = (req, ctx) =>
+          m(req, {
+            peer: ctx.values.get(peerIdentityKey),
+            operator: ctx.values.get(operatorKey),
+            headers: ctx.requestHeader,
+          });
+      }
+      router.service(s.service, impl as never);
+    }
+  };
+}
+
+/** The lean unary gRPC routes of `services` (the service listener's hot path). */
+export function leanRoutes(services: readonly RpcService[]): UnaryRoutes {
+  const routes = new Map<string, ReturnType<typeof unaryRoutes> extends Map<string, infer R> ? R : never>();
+  for (const s of services) {
+    const impl: Record<string, (req: unknown, peer: RaTlsVerdict | undefined) => Promise<unknown>> = {};
+    for (const [name, run] of Object.entries(s.methods)) {
+      const m = mapped(run);
+      impl[name] = (req, peer) => m(req, { peer, operator: undefined, headers: NO_HEADERS });
+    }
+    for (const [path, route] of unaryRoutes(s.service, impl as never)) routes.set(path, route);
+  }
+  return routes;
+}

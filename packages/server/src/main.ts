@@ -1,0 +1,313 @@
+/**
+ * The composition root (`@keyward/server`): the features, one line each, and `runService`, which
+ * wires a configured service — store (SQLite or PostgreSQL, with every feature's migrations),
+ * master key, trust (simulation or hardware mode), hot-reloaded policies (read with every
+ * feature's grant kinds), the release gate, the kernel's listeners with the features' services on
+ * them, and the ops listener. Used by `keyward serve`.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { KeywardError } from "@keyward/attest/errors";
+import { collateralProviderFor } from "@keyward/channels/collateral";
+import { type Attester, openAttester } from "@keyward/platform/enclave";
+import { issueRaTlsCertificate } from "@keyward/platform/ratls";
+import { loadSimPlatform } from "@keyward/platform/sim";
+import type pino from "pino";
+import { loadAdminServerCredentials } from "./features/admin/credentials.ts";
+import { adminFeature } from "./features/admin/feature.ts";
+import { kmsFeature } from "./features/kms/feature.ts";
+import { secretsFeature } from "./features/secrets/feature.ts";
+import { loadOrCreateKeyFile } from "./kernel/envelope.ts";
+import type { Feature, FeatureContext, FeatureRuntime, OwnListener } from "./kernel/feature.ts";
+import { createGate } from "./kernel/gate.ts";
+import { type PolicyReader, policyReader } from "./kernel/grants.ts";
+import { startAdminListener, startChallengeListener, startServiceListener } from "./kernel/listeners.ts";
+import type { Listening } from "./kernel/listening.ts";
+import { loadOrCreateSealedMasterKey } from "./kernel/master-key.ts";
+import { createPolicySet, type PolicySet, watchPolicyDir } from "./kernel/policy-set.ts";
+import type { RpcService } from "./kernel/rpc.ts";
+import { type AdminStepUp, NO_STEP_UP } from "./kernel/step-up.ts";
+import {
+  hardwareQuoteTrust,
+  hardwareTrust,
+  type ServiceTrust,
+  simulatedServiceCredential,
+  simulationQuoteTrust,
+  simulationTrust,
+} from "./kernel/trust.ts";
+import { CORE_OPTIONS, readServiceConfig, type ServiceConfig } from "./ops/config.ts";
+import { type ReadinessCheck, startOpsServer } from "./ops/health.ts";
+import { createLogger, type ServiceLogger } from "./ops/logs.ts";
+import { Metrics } from "./ops/metrics.ts";
+import type { Option } from "./ops/options.ts";
+import type { Store } from "./store/contract.ts";
+import type { MigrationSet } from "./store/migrations.ts";
+import { openStore as openEngine } from "./store/open.ts";
+
+/** The features, one line each. */
+export const FEATURES: readonly Feature[] = [secretsFeature, kmsFeature, adminFeature];
+
+/** Every option of `keyward serve`: the core's, then each feature's. */
+export const SERVICE_OPTIONS: readonly Option<unknown>[] = [
+  ...CORE_OPTIONS,
+  ...FEATURES.flatMap((f) => f.options ?? []),
+];
+
+/** Policy documents read with every feature's grant kinds. */
+export const POLICY_READER: PolicyReader = policyReader(FEATURES.flatMap((f) => f.grants ?? []));
+
+/** Every feature's migrations, each under its name. */
+export const FEATURE_MIGRATIONS: readonly MigrationSet[] = FEATURES.filter(
+  (f) => f.migrations !== undefined,
+).map((f) => ({ owner: f.name, migrations: f.migrations ?? [] }));
+
+/**
+ * The configuration from flags (by flag name or option key), then the environment (`env`
+ * defaults to `process.env`), then defaults.
+ * @throws ERR_SERVICE_CONFIG listing every problem at once
+ */
+export function loadServiceConfig(
+  dataDir: string,
+  flags: Readonly<Record<string, string | boolean | undefined>>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ServiceConfig {
+  return readServiceConfig(SERVICE_OPTIONS, { dataDir, flags, env });
+}
+
+/** The configured store, migrated (the core schema and every feature's tables). */
+export function openStore(config: Pick<ServiceConfig, "dataDir" | "database">): Promise<Store> {
+  return openEngine(config.dataDir, config.database, FEATURE_MIGRATIONS);
+}
+
+/** A running service. */
+export interface RunningKeyward {
+  readonly store: Store;
+  /** The service listener's port. */
+  readonly port: number;
+  /** The Admin listener's port, when it runs. */
+  readonly adminPort?: number;
+  /** The challenge–response listener's port, when it runs. */
+  readonly challengePort?: number;
+  readonly mode: "simulation" | "hardware";
+  /** The service's counters (also on the ops listener's /metrics). */
+  readonly metrics: Metrics;
+  shutdown(): Promise<void>;
+}
+
+/** What tests and embedders may inject; a deployment uses the defaults. */
+export interface RunOptions {
+  /** The service's own attester (hardware mode); default: detected per `config.attester`. */
+  readonly attester?: Attester;
+  /** Fetch used for collateral (hardware mode). */
+  readonly fetch?: typeof fetch;
+  /** The second-factor check of the Admin service (else: the features', else none). */
+  readonly stepUp?: AdminStepUp;
+  /** The service's clock. */
+  readonly now?: () => Date;
+}
+
+async function simulationMode(
+  config: ServiceConfig,
+): Promise<{ trust: ServiceTrust; masterKey: Uint8Array }> {
+  const platform = loadSimPlatform(join(config.dataDir, "sim"));
+  return {
+    trust: {
+      verifyPeer: simulationTrust(platform),
+      verifyQuote: simulationQuoteTrust(platform),
+      credential: await simulatedServiceCredential(platform),
+      describe: { trust: "simulated platform root (SIMULATION: not hardware)", masterKey: "key file" },
+    },
+    masterKey: loadOrCreateKeyFile(config.masterKeyFile),
+  };
+}
+
+async function hardwareMode(
+  config: ServiceConfig,
+  options: RunOptions,
+): Promise<{ trust: ServiceTrust; masterKey: Uint8Array }> {
+  const attester = options.attester ?? openAttester({ backend: config.attester });
+  const provider = collateralProviderFor(config.pccsUrl, options.fetch);
+  const sealed = !config.masterKeyFileExplicit && attester.sealingKey !== undefined;
+  return {
+    trust: {
+      verifyPeer: hardwareTrust(provider),
+      verifyQuote: hardwareQuoteTrust(provider),
+      credential: await issueRaTlsCertificate({ attester }),
+      describe: {
+        trust: `Intel SGX root; collateral from ${config.pccsUrl}`,
+        attester: attester.backend,
+        masterKey: sealed ? "sealed to the service (MRSIGNER)" : "key file",
+      },
+    },
+    masterKey: sealed
+      ? await loadOrCreateSealedMasterKey(attester, join(config.dataDir, "master.key.sealed"))
+      : loadOrCreateKeyFile(config.masterKeyFile),
+  };
+}
+
+/**
+ * Starts the service as configured: simulation mode (`--simulation`: callers are verified against
+ * the local simulated platform's root) or hardware mode (Intel's root, collateral from a PCS or
+ * PCCS, the service's own certificate and master key from its attester).
+ * @throws ERR_SERVICE_CONFIG (admin listener asked for without credentials, bad policies, …), attester codes
+ */
+export async function runService(
+  config: ServiceConfig,
+  logger: pino.Logger = createLogger(),
+  options: RunOptions = {},
+): Promise<RunningKeyward> {
+  if (loadAdminServerCredentials(config.dataDir) === undefined && config.adminListenExplicit)
+    throw new KeywardError(
+      "ERR_SERVICE_CONFIG",
+      "--admin-listen is set but there are no admin credentials: run `keyward admin init` first",
+    );
+  const { trust, masterKey } = config.simulation
+    ? await simulationMode(config)
+    : await hardwareMode(config, options);
+  const store = await openStore(config);
+  const files = watchPolicyDir(config.policyDir, POLICY_READER, {
+    onReload: (p) => logger.info({ event: "policies.reloaded", count: p.length }, "policy files reloaded"),
+    onError: (e) =>
+      logger.warn(
+        { event: "policies.invalid", error: (e as Error).message },
+        "policy reload failed; previous set kept",
+      ),
+  });
+  try {
+    const policies = await createPolicySet(files, store, POLICY_READER, {
+      onError: (e) =>
+        logger.warn(
+          { event: "policies.stored.invalid", error: (e as Error).message },
+          "stored policy ignored",
+        ),
+    });
+    logger.info({ event: "policies.loaded", count: policies.current().length }, "policies loaded");
+    return await composeService({ config, store, masterKey, trust, policies, logger }, options);
+  } catch (e) {
+    files.close();
+    await store.close();
+    masterKey.fill(0);
+    throw e;
+  }
+}
+
+/** The parts a service is composed of, once its mode, store and policies are set up. */
+export interface ServiceParts {
+  readonly config: ServiceConfig;
+  readonly store: Store;
+  readonly masterKey: Uint8Array;
+  readonly trust: ServiceTrust;
+  readonly policies: PolicySet;
+  readonly logger: ServiceLogger;
+}
+
+/**
+ * Starts the gate, the features and the listeners over `parts` (which the running service then
+ * owns: `shutdown` closes the policies, the store and zeroes the master key). `runService` calls
+ * this; tests call it with a fixed policy set.
+ */
+export async function composeService(parts: ServiceParts, options: RunOptions = {}): Promise<RunningKeyward> {
+  const { config, store, masterKey, trust, policies, logger } = parts;
+  const now = options.now ?? (() => new Date());
+  const metrics = new Metrics();
+  const opened: { close(): Promise<void> }[] = [];
+  const runtimes: FeatureRuntime[] = [];
+  const shutdown = async () => {
+    policies.close();
+    for (const l of opened.reverse()) await l.close();
+    for (const r of runtimes) await r.close?.();
+    await store.close();
+    masterKey.fill(0);
+  };
+  const adminCredentials = loadAdminServerCredentials(config.dataDir);
+  try {
+    let stepUp: AdminStepUp = options.stepUp ?? NO_STEP_UP;
+    const ctx: FeatureContext = {
+      config,
+      store,
+      gate: createGate({ policies: policies.current, appendAudit: store.appendAudit, metrics, logger }),
+      policies,
+      masterKey,
+      trust,
+      logger,
+      metrics,
+      now,
+      stepUp: (call) => stepUp(call),
+    };
+    for (const f of FEATURES) if (f.start !== undefined) runtimes.push(await f.start(ctx));
+    const provided = runtimes.find((r) => r.adminStepUp !== undefined)?.adminStepUp;
+    if (options.stepUp === undefined && provided !== undefined) stepUp = provided;
+
+    const services = runtimes.flatMap((r) => r.services ?? []);
+    const on = (kind: RpcService["listener"]) => services.filter((s): s is RpcService => s.listener === kind);
+    const service = await startServiceListener(
+      on("service"),
+      { credential: trust.credential, verifyPeer: trust.verifyPeer },
+      { host: config.host, port: config.port },
+    );
+    opened.push(service);
+    const admin =
+      adminCredentials === undefined
+        ? undefined
+        : await startAdminListener(on("admin"), adminCredentials, config.adminListen);
+    if (admin === undefined)
+      logger.warn({ event: "admin.disabled" }, "no Admin listener: run `keyward admin init` to enable it");
+    else opened.push(admin);
+    const challenge =
+      config.challengeListen === undefined
+        ? undefined
+        : await startChallengeListener(
+            on("challenge"),
+            { credential: trust.credential },
+            config.challengeListen,
+          );
+    if (challenge !== undefined) opened.push(challenge);
+    const own: Record<string, number> = {};
+    for (const o of services.filter((s): s is OwnListener => s.listener === "own")) {
+      const l: Listening = await o.start();
+      opened.push(l);
+      own[o.name] = l.port;
+    }
+    const checks: ReadinessCheck[] = [
+      { name: "store", check: async () => void (await store.readAudit(1, 1)) },
+      ...runtimes.flatMap((r) => r.readiness ?? []),
+    ];
+    const ops =
+      config.opsListen === undefined ? undefined : await startOpsServer(metrics, checks, config.opsListen);
+    if (ops !== undefined) opened.push(ops);
+    logger.info(
+      {
+        event: "listening",
+        mode: config.simulation ? "simulation" : "hardware",
+        ...trust.describe,
+        host: config.host,
+        port: service.port,
+        engine: store.engine,
+        features: FEATURES.map((f) => f.name),
+        adminPort: admin?.port,
+        challengePort: challenge?.port,
+        opsPort: ops?.port,
+        ...own,
+      },
+      config.simulation ? "keyward serving (SIMULATION mode)" : "keyward serving",
+    );
+    return {
+      store,
+      port: service.port,
+      mode: config.simulation ? "simulation" : "hardware",
+      metrics,
+      ...(admin === undefined ? {} : { adminPort: admin.port }),
+      ...(challenge === undefined ? {} : { challengePort: challenge.port }),
+      shutdown,
+    };
+  } catch (e) {
+    await shutdown().catch(() => undefined);
+    throw e;
+  }
+}
+
+export { SIM_SERVICE_MEASUREMENT } from "./kernel/trust.ts";
+export type { ServiceConfig } from "./ops/config.ts";
+export { createLogger, REDACT_PATHS } from "./ops/logs.ts";
+export type { Option } from "./ops/options.ts";

@@ -1,0 +1,79 @@
+/**
+ * The core storage contract both engines meet (tests/store-contract runs on each): secret
+ * versions, KMS key versions, stored policies and the audit chain. Every change is audited in the
+ * transaction that makes it. A feature's own tables are reached through {@link Store.sql}.
+ *
+ * @module
+ */
+import type { AuditEntry, AuditEvent } from "../audit/chain.ts";
+import type { Sql } from "./sql.ts";
+
+/** A sealed secret version as stored: its wrapped data key and its ciphertext (kernel/envelope.ts). */
+export interface SealedSecret {
+  readonly wrappedKey: Uint8Array;
+  readonly ciphertext: Uint8Array;
+}
+
+/** A stored secret version. */
+export interface StoredSecret extends SealedSecret {
+  readonly name: string;
+  readonly version: number;
+}
+
+/** A KMS key version: its private/secret material sealed by the master key, its public key in clear. */
+export interface KeyMaterial {
+  readonly algorithm: string;
+  readonly sealedMaterial: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+/** A stored KMS key version. */
+export interface StoredKey extends KeyMaterial {
+  readonly keyId: string;
+  readonly version: number;
+}
+
+/** A policy put through the Admin service: its JSON document, as validated when it was put. */
+export interface StoredPolicy {
+  readonly id: string;
+  readonly version: number;
+  readonly document: string;
+  readonly createdAt: string;
+}
+
+/** The storage contract. */
+export interface Store {
+  readonly engine: "sqlite" | "postgres";
+  /** Portable SQL on the same database, for features' own tables (store/sql.ts). */
+  readonly sql: Sql;
+  /** Stores the next version of `name` (1 when new) and appends `audit` in the same transaction. */
+  putSecret(name: string, seal: (version: number) => SealedSecret, audit: AuditEvent): Promise<StoredSecret>;
+  /** The given version, or the newest live one. */
+  getSecret(name: string, version?: number): Promise<StoredSecret | undefined>;
+  /** Marks every version of `name` deleted; returns whether any existed. */
+  deleteSecret(name: string, audit: AuditEvent): Promise<boolean>;
+  listSecretVersions(): Promise<readonly StoredSecret[]>;
+  /** Replaces wrapped keys (master-key rotation), in one transaction. */
+  rewrap(rows: readonly StoredSecret[]): Promise<void>;
+  /** Stores the next version of KMS key `keyId` (1 when new), audited in the same transaction. */
+  putKeyVersion(keyId: string, make: (version: number) => KeyMaterial, audit: AuditEvent): Promise<StoredKey>;
+  /** The given version, or the newest. */
+  getKeyVersion(keyId: string, version?: number): Promise<StoredKey | undefined>;
+  listKeyVersions(): Promise<readonly StoredKey[]>;
+  /** Master-key rotation: every secret's wrapped key and every KMS key's sealed material, in one transaction, audited. */
+  rotateMasterKey(
+    secrets: readonly StoredSecret[],
+    keys: readonly StoredKey[],
+    audit: AuditEvent,
+  ): Promise<void>;
+  /** Stores the next version of policy `id` (its JSON document), audited in the same transaction. */
+  putPolicy(id: string, document: string, audit: AuditEvent): Promise<StoredPolicy>;
+  /** Marks every version of policy `id` deleted; returns whether a live one existed. */
+  deletePolicy(id: string, audit: AuditEvent): Promise<boolean>;
+  /** The newest version of every live stored policy, by id. */
+  listPolicies(): Promise<readonly StoredPolicy[]>;
+  /** Appends one event; resolves with its entry once durable (group-committed with others). */
+  appendAudit(event: AuditEvent): Promise<AuditEntry>;
+  readAudit(fromSeq?: number, limit?: number): Promise<readonly AuditEntry[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,50 @@
+/**
+ * The SQLite audit writer's thread (started by audit-writer.ts): it appends each batch of audit
+ * events to the chain in one `BEGIN IMMEDIATE` transaction on its own connection and answers with
+ * the entries once COMMIT (synchronous=FULL: fsynced) returned. The service's thread never waits
+ * on that fsync.
+ *
+ * @module
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import type { AuditEntry, AuditEvent } from "../../audit/chain.ts";
+import { AUDIT_HEAD_SQL, auditParams, extendChain, headOf, insertAuditSql } from "../../audit/rows.ts";
+import { quietSqliteWarning } from "./quiet-warning.ts";
+
+// Loaded after the warning filter: this thread prints its own warnings.
+quietSqliteWarning();
+const { DatabaseSync } = await import("node:sqlite");
+
+/** A batch to append: each event with the time it happened. */
+export interface AuditBatch {
+  readonly id: number;
+  readonly items: readonly { readonly event: AuditEvent; readonly at: string }[];
+}
+
+export type AuditBatchResult =
+  | { readonly id: number; readonly entries: readonly AuditEntry[] }
+  | { readonly id: number; readonly error: string };
+
+const db = new DatabaseSync((workerData as { path: string }).path);
+db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+const head = db.prepare(AUDIT_HEAD_SQL);
+const insert = db.prepare(insertAuditSql(1));
+
+parentPort?.on("message", (batch: AuditBatch) => {
+  let result: AuditBatchResult;
+  try {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const entries = extendChain(headOf(head.get() as Record<string, unknown> | undefined), batch.items);
+      for (const e of entries) insert.run(...auditParams(e));
+      db.exec("COMMIT");
+      result = { id: batch.id, entries };
+    } catch (e) {
+      db.exec("ROLLBACK");
+      throw e;
+    }
+  } catch (e) {
+    result = { id: batch.id, error: (e as Error).message };
+  }
+  parentPort?.postMessage(result);
+});

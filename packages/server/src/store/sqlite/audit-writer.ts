@@ -1,0 +1,103 @@
+/**
+ * Group commit of audit appends on a writer thread (SQLite). While one batch is being committed
+ * on the writer's connection, new appends queue; when it is durable, its callers are answered and
+ * the queue goes as the next batch. So the service's thread neither blocks on fsync nor pays one
+ * per request, and an append is acknowledged only once committed.
+ *
+ * @module
+ */
+import type { Worker } from "node:worker_threads";
+import { KeywardError } from "@keyward/attest/errors";
+import { startThread } from "@keyward/platform/runtime";
+import type { AuditEntry, AuditEvent } from "../../audit/chain.ts";
+import type { AuditBatch, AuditBatchResult } from "./audit-writer-thread.ts";
+
+interface Waiting {
+  readonly event: AuditEvent;
+  readonly at: string;
+  readonly resolve: (e: AuditEntry) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+export class AuditWriter {
+  readonly #path: string;
+  #worker: Worker | undefined;
+  #queue: Waiting[] = [];
+  #inFlight: Waiting[] | undefined;
+  #nextId = 1;
+  #closing: Promise<void> | undefined;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  /** Appends `event` (which happened at `at`); resolves with its entry once committed. */
+  append(event: AuditEvent, at: string): Promise<AuditEntry> {
+    if (this.#closing !== undefined)
+      return Promise.reject(new KeywardError("ERR_INTERNAL", "the audit writer is closed"));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ event, at, resolve, reject });
+      if (this.#inFlight === undefined) this.#send();
+    });
+  }
+
+  /** Waits for every queued append, then stops the thread. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      while (this.#inFlight !== undefined || this.#queue.length > 0)
+        await new Promise((r) => setTimeout(r, 1));
+      await this.#worker?.terminate();
+      this.#worker = undefined;
+    })();
+    return this.#closing;
+  }
+
+  #send(): void {
+    if (this.#queue.length === 0) return;
+    const batch = this.#queue;
+    this.#queue = [];
+    this.#inFlight = batch;
+    const message: AuditBatch = {
+      id: this.#nextId++,
+      items: batch.map((w) => ({ event: w.event, at: w.at })),
+    };
+    const worker = this.#thread();
+    worker.ref(); // a batch in flight keeps the process alive until it is durable
+    worker.postMessage(message);
+  }
+
+  #thread(): Worker {
+    if (this.#worker !== undefined) return this.#worker;
+    // startThread: the same thread from sources and inside a single executable.
+    const worker = startThread("audit-writer", new URL("./audit-writer-thread.ts", import.meta.url), {
+      workerData: { path: this.#path },
+    });
+    worker.unref();
+    worker.on("message", (r: AuditBatchResult) => {
+      const batch = this.#inFlight ?? [];
+      this.#inFlight = undefined;
+      if ("error" in r) {
+        const e = new KeywardError("ERR_INTERNAL", `audit append failed: ${r.error}`);
+        for (const w of batch) w.reject(e);
+      } else {
+        for (const [i, w] of batch.entries()) w.resolve(r.entries[i] as AuditEntry);
+      }
+      if (this.#queue.length === 0) worker.unref(); // idle: the thread alone keeps nothing running
+      this.#send();
+    });
+    // A thread that dies fails what it held; the next append starts a new one.
+    const fail = (cause: unknown) => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      const batch = this.#inFlight ?? [];
+      this.#inFlight = undefined;
+      const e = new KeywardError("ERR_INTERNAL", "the audit writer thread stopped", { cause });
+      for (const w of batch) w.reject(e);
+      this.#send();
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`exit ${code}`)));
+    this.#worker = worker;
+    return worker;
+  }
+}

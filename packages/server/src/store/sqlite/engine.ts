@@ -1,0 +1,114 @@
+/**
+ * The SQLite engine: `node:sqlite` (built into Node; no native addon to build against the bundled
+ * Node's headers) in WAL mode with `synchronous=FULL`, at `<dataDir>/keyward.db`. Reads and rare
+ * writes run on this thread's connection; audit appends of requests go to a writer thread (or are
+ * group-committed inline). Every write transaction takes SQLite's write lock (`BEGIN IMMEDIATE`),
+ * so the audit chain has one order across connections.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { Store } from "../contract.ts";
+import { createStore } from "../core-store.ts";
+import { groupCommitAppender } from "../group-commit.ts";
+import { CORE_MIGRATIONS, type MigrationSet, migrate } from "../migrations.ts";
+import type { Row, Sql, SqlRunner, SqlValue } from "../sql.ts";
+import { AuditWriter } from "./audit-writer.ts";
+
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  readonly path?: string;
+  readonly now?: () => Date;
+  /**
+   * Where audit appends are committed: on a writer thread (default; the caller's thread never waits
+   * on fsync) or inline on the caller's thread (group-committed once per event-loop turn).
+   */
+  readonly auditWriter?: "thread" | "inline";
+  /** The features' migrations, applied after the core schema's. */
+  readonly migrations?: readonly MigrationSet[];
+}
+
+/** Opens the database at `path` as portable {@link Sql}. */
+export function openSqliteSql(path: string): Sql {
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+  // Prepared once per SQL text: preparing on every request cost more than the query itself.
+  const prepared = new Map<string, StatementSync>();
+  const stmt = (sql: string): StatementSync => {
+    let s = prepared.get(sql);
+    if (s === undefined) {
+      s = db.prepare(sql);
+      prepared.set(sql, s);
+    }
+    return s;
+  };
+  const args = (params: readonly SqlValue[]) =>
+    params as SqlValue[] as (string | number | bigint | Uint8Array | null)[];
+  const direct: SqlRunner = {
+    all: async (sql, params = []) => stmt(sql).all(...args(params)) as Row[],
+    get: async (sql, params = []) => stmt(sql).get(...args(params)) as Row | undefined,
+    run: async (sql, params = []) => Number(stmt(sql).run(...args(params)).changes),
+    exec: async (ddl) => db.exec(ddl),
+    tableExists: async (name) =>
+      stmt("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined,
+  };
+  // One connection: while a transaction awaits between its statements, other statements wait for
+  // it instead of running inside it.
+  let busy: Promise<void> | undefined;
+  const outside =
+    <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      while (busy !== undefined) await busy;
+      return f(...a);
+    };
+  return {
+    engine: "sqlite",
+    dialect: { bytes: "BLOB" },
+    all: outside(direct.all),
+    get: outside(direct.get),
+    run: outside(direct.run),
+    exec: outside(direct.exec),
+    tableExists: outside(direct.tableExists),
+    async transaction(f) {
+      while (busy !== undefined) await busy;
+      let release = () => {};
+      busy = new Promise<void>((r) => {
+        release = r;
+      });
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await f(direct);
+        db.exec("COMMIT");
+        return result;
+      } catch (e) {
+        db.exec("ROLLBACK");
+        throw e;
+      } finally {
+        busy = undefined;
+        release();
+      }
+    },
+    async close() {
+      while (busy !== undefined) await busy;
+      db.close();
+    },
+  };
+}
+
+/**
+ * The store on SQLite at `<dataDir>/keyward.db` (or `path`), migrated (core, then `migrations`).
+ * @throws ERR_SERVICE_CONFIG when a feature's migrations are misnumbered
+ */
+export async function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {}): Promise<Store> {
+  const path = options.path ?? join(dataDir, "keyward.db");
+  const now = options.now ?? (() => new Date());
+  const sql = openSqliteSql(path);
+  await migrate(sql, [CORE_MIGRATIONS, ...(options.migrations ?? [])], now);
+  if (options.auditWriter === "inline") return createStore(sql, groupCommitAppender(sql, now), { now });
+  const writer = new AuditWriter(path);
+  return createStore(sql, (event) => writer.append(event, now().toISOString()), {
+    now,
+    close: () => writer.close(),
+  });
+}
