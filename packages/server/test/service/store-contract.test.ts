@@ -4,11 +4,13 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { after, describe, it } from "node:test";
 import pg from "pg";
 import { verifyChain } from "../../src/audit/chain.ts";
 import { openSecret, sealSecret } from "../../src/kernel/envelope.ts";
 import type { Store } from "../../src/store/contract.ts";
+import type { MigrationSet } from "../../src/store/migrations.ts";
 import { openPostgresStore } from "../../src/store/postgres/engine.ts";
 import { openSqliteStore } from "../../src/store/sqlite/engine.ts";
 
@@ -33,18 +35,33 @@ async function pgAvailable(): Promise<boolean> {
   }
 }
 
+// Two features each adding their version 1: numbered per owner, they never collide.
+const FEATURES: readonly MigrationSet[] = [
+  {
+    owner: "alpha",
+    migrations: [
+      {
+        version: 1,
+        sql: (d) =>
+          `CREATE TABLE alpha_devices (id TEXT PRIMARY KEY, secret ${d.bytes} NOT NULL, last_step BIGINT NOT NULL)`,
+      },
+    ],
+  },
+  { owner: "beta", migrations: [{ version: 1, sql: () => "CREATE TABLE beta_items (id TEXT PRIMARY KEY)" }] },
+];
+
 const engines: { name: string; open: () => Promise<Store>; cleanup: () => Promise<void>; skip?: boolean }[] =
   [];
 const sqliteDir = mkdtempSync(join(tmpdir(), "keyward-store-"));
 engines.push({
   name: "sqlite",
-  open: async () => openSqliteStore(sqliteDir),
+  open: async () => openSqliteStore(sqliteDir, { migrations: FEATURES }),
   cleanup: async () => undefined,
 });
 const inlineDir = mkdtempSync(join(tmpdir(), "keyward-store-inline-"));
 engines.push({
   name: "sqlite (audit appended inline)",
-  open: async () => openSqliteStore(inlineDir, { auditWriter: "inline" }),
+  open: async () => openSqliteStore(inlineDir, { auditWriter: "inline", migrations: FEATURES }),
   cleanup: async () => undefined,
 });
 const schema = `kw_test_${process.pid}_${randomBytes(4).toString("hex")}`;
@@ -52,7 +69,7 @@ const havePg = await pgAvailable();
 engines.push({
   name: "postgres",
   skip: !havePg,
-  open: () => openPostgresStore({ connectionString: PG_URL, schema }),
+  open: () => openPostgresStore({ connectionString: PG_URL, schema, migrations: FEATURES }),
   cleanup: async () => {
     const c = new pg.Client({ connectionString: PG_URL });
     await c.connect();
@@ -87,6 +104,52 @@ for (const engine of engines) {
         true,
       );
       assert.equal(await store.getSecret("a/b"), undefined);
+    });
+
+    it("records migrations per owner: the core's and each feature's version 1", async () => {
+      const rows = await store.sql.all(
+        "SELECT feature, version FROM schema_versions ORDER BY feature, version",
+      );
+      assert.deepEqual(
+        rows.map((r) => `${r.feature}/${Number(r.version)}`),
+        ["alpha/1", "beta/1", "core/1", "core/2", "core/3"],
+      );
+    });
+
+    it("gives features portable SQL: bytes, rollback, and an atomic accept-only-if-greater", async () => {
+      const secret = Uint8Array.of(0, 1, 2, 255);
+      await store.sql.run("INSERT INTO alpha_devices (id, secret, last_step) VALUES (?, ?, ?)", [
+        "d1",
+        secret,
+        5,
+      ]);
+      const row = await store.sql.get("SELECT secret, last_step FROM alpha_devices WHERE id = ?", ["d1"]);
+      assert.deepEqual(row?.secret, secret);
+      assert.equal(Number(row?.last_step), 5);
+      await assert.rejects(
+        store.sql.transaction(async (tx) => {
+          await tx.run("INSERT INTO beta_items (id) VALUES (?)", ["rolled-back"]);
+          throw new Error("abort");
+        }),
+        /abort/,
+      );
+      assert.equal(await store.sql.get("SELECT id FROM beta_items WHERE id = ?", ["rolled-back"]), undefined);
+      // Two replicas (or requests) presenting the same step at once: exactly one is accepted.
+      const accept = (step: number) =>
+        store.sql.get("UPDATE alpha_devices SET last_step = ? WHERE id = ? AND last_step < ? RETURNING id", [
+          step,
+          "d1",
+          step,
+        ]);
+      const same = await Promise.all([accept(6), accept(6), accept(6)]);
+      assert.equal(same.filter((r) => r !== undefined).length, 1);
+      assert.equal(await accept(4), undefined);
+      assert.equal((await accept(7))?.id, "d1");
+      // A ? inside a string literal is not a placeholder.
+      const quoted = await store.sql.get("SELECT 'a?b' AS text, last_step FROM alpha_devices WHERE id = ?", [
+        "d1",
+      ]);
+      assert.deepEqual([quoted?.text, Number(quoted?.last_step)], ["a?b", 7]);
     });
 
     it("binds ciphertexts to name and version (a row moved to another version does not open)", async () => {
@@ -196,3 +259,30 @@ for (const engine of engines) {
     });
   });
 }
+
+describe("migrations of a database made before they were namespaced", () => {
+  it("takes schema_migrations' numbers over as core versions and runs only what is new", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "keyward-store-legacy-"));
+    const db = new DatabaseSync(join(dir, "keyward.db"));
+    db.exec(`CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);
+      CREATE TABLE secret_versions (name TEXT NOT NULL, version INTEGER NOT NULL, wrapped_key BLOB NOT NULL,
+        ciphertext BLOB NOT NULL, created_at TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (name, version));
+      CREATE TABLE audit_log (seq BIGINT PRIMARY KEY, at TEXT NOT NULL, action TEXT NOT NULL, outcome TEXT NOT NULL,
+        subject TEXT NOT NULL, policy_id TEXT, detail TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+      INSERT INTO schema_migrations (id, applied_at) VALUES (1, '2026-01-01T00:00:00.000Z');`);
+    db.close();
+    const store = await openSqliteStore(dir, { migrations: FEATURES });
+    try {
+      const rows = await store.sql.all(
+        "SELECT feature, version FROM schema_versions ORDER BY feature, version",
+      );
+      assert.deepEqual(
+        rows.map((r) => `${r.feature}/${Number(r.version)}`),
+        ["alpha/1", "beta/1", "core/1", "core/2", "core/3"],
+      );
+      assert.equal((await put(store, "after-upgrade", "v")).version, 1);
+    } finally {
+      await store.close();
+    }
+  });
+});
