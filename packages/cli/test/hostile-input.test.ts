@@ -18,8 +18,8 @@ import { mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } fro
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseArgs } from "node:util";
-import { isErrorCode } from "@keyward/attest/errors";
 import { INPUT_LIMITS, type InputKind } from "@keyward/platform/io";
+import { isKnownErrorCode as isErrorCode } from "@keyward/server/errors";
 import fc from "fast-check";
 import { COMMANDS } from "../src/registry.ts";
 import type { CommandSpec } from "../src/specs/types.ts";

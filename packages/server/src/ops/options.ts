@@ -80,7 +80,7 @@ export function readOptions(table: readonly Option<unknown>[], inputs: OptionInp
     try {
       values.set(o, { value: o.parse(given.text), source: given.source });
     } catch (problem) {
-      problems.push(`--${o.flag}/${o.env}: ${problem instanceof Error ? problem.message : String(problem)}`);
+      problems.push(`--${o.flag}/${o.env} ${problem instanceof Error ? problem.message : String(problem)}`);
     }
   }
   if (problems.length > 0)
