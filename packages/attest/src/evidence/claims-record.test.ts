@@ -41,6 +41,14 @@ describe("claims records", () => {
     assert.throws(() => verifiedFromRecord(null), invalid(/claims record \$: expected an object/));
   });
 
+  it("refuses a validUntil that is not text without converting it (fast-check counterexample)", () => {
+    const r = JSON.parse(JSON.stringify(claimsRecord(verified[0]?.q ?? assert.fail("no vector"))));
+    assert.throws(() => verifiedFromRecord({ ...r, validUntil: [{ toString: null }] }), {
+      code: "ERR_INPUT_INVALID",
+      message: /\$\.validUntil/,
+    });
+  });
+
   it("never crash on mutated records (property)", () => {
     const records = verified.map((v) => JSON.parse(JSON.stringify(claimsRecord(v.q))));
     fc.assert(

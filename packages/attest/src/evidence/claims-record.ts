@@ -87,9 +87,10 @@ export function verifiedFromRecord(record: unknown): VerifiedQuote {
   const advisoryIds = r.advisoryIds;
   if (!Array.isArray(advisoryIds) || advisoryIds.some((a) => typeof a !== "string"))
     bad("$.advisoryIds", "a list of strings");
-  const validUntil = new Date(String(r.validUntil));
-  if (typeof r.validUntil !== "string" || Number.isNaN(validUntil.getTime()))
-    bad("$.validUntil", "an ISO date");
+  // Typed before converting: String() of an object whose toString is not callable throws.
+  if (typeof r.validUntil !== "string") bad("$.validUntil", "an ISO date");
+  const validUntil = new Date(r.validUntil);
+  if (Number.isNaN(validUntil.getTime())) bad("$.validUntil", "an ISO date");
   const c = object(r.claims, "$.claims");
   const out: Record<string, unknown> = { tee };
   const bytes = (k: string, len: number) => {
