@@ -12,16 +12,41 @@ import { KeywardError } from "../errors/keyward-error.ts";
  */
 export class ByteReader {
   readonly #bytes: Uint8Array;
-  readonly #view: DataView;
+  // The window of `bytes` this reader covers: offsets are relative to #start.
+  readonly #start: number;
+  readonly #length: number;
+  #dataView: DataView | undefined;
   readonly #what: string;
   #offset = 0;
 
-  /** @param what names the structure in error messages, e.g. "TDX quote". */
-  constructor(bytes: Uint8Array, what: string) {
+  /**
+   * @param what names the structure in error messages, e.g. "TDX quote".
+   * @param start, end the window of `bytes` to read (default: all of it); nested readers use it
+   *   to share one array instead of making a view per element.
+   */
+  constructor(bytes: Uint8Array, what: string, start = 0, end: number = bytes.byteLength) {
+    if (
+      !(
+        Number.isSafeInteger(start) &&
+        Number.isSafeInteger(end) &&
+        start >= 0 &&
+        start <= end &&
+        end <= bytes.byteLength
+      )
+    ) {
+      throw new KeywardError("ERR_INTERNAL", `${what}: window ${start}..${end} of ${bytes.byteLength} bytes`);
+    }
     this.#bytes = bytes;
-    // Cover exactly this array: `bytes` may be a window on a larger (pooled) buffer.
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#start = start;
+    this.#length = end - start;
     this.#what = what;
+  }
+
+  // Made on the first 64-bit read (16- and 32-bit integers are assembled from bytes: most readers
+  // never need a view). It covers exactly this window: `bytes` may be a window on a larger buffer.
+  get #view(): DataView {
+    this.#dataView ??= new DataView(this.#bytes.buffer, this.#bytes.byteOffset + this.#start, this.#length);
+    return this.#dataView;
   }
 
   /** The name given at construction, for messages of callers. */
@@ -36,26 +61,45 @@ export class ByteReader {
 
   /** Bytes not yet consumed. */
   get remaining(): number {
-    return this.#bytes.byteLength - this.#offset;
+    return this.#length - this.#offset;
+  }
+
+  /** Where the cursor is in the array given at construction (for readers sharing that array). */
+  get position(): number {
+    return this.#start + this.#offset;
   }
 
   u8(): number {
-    return this.#view.getUint8(this.#take(1));
+    return this.#bytes[this.#start + this.#take(1)] as number;
   }
   u16le(): number {
-    return this.#view.getUint16(this.#take(2), true);
+    const i = this.#start + this.#take(2);
+    const b = this.#bytes;
+    return (b[i] as number) | ((b[i + 1] as number) << 8);
   }
   u32le(): number {
-    return this.#view.getUint32(this.#take(4), true);
+    const i = this.#start + this.#take(4);
+    const b = this.#bytes;
+    return (
+      ((b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16)) +
+      (b[i + 3] as number) * 0x1000000
+    );
   }
   u64le(): bigint {
     return this.#view.getBigUint64(this.#take(8), true);
   }
   u16be(): number {
-    return this.#view.getUint16(this.#take(2), false);
+    const i = this.#start + this.#take(2);
+    const b = this.#bytes;
+    return ((b[i] as number) << 8) | (b[i + 1] as number);
   }
   u32be(): number {
-    return this.#view.getUint32(this.#take(4), false);
+    const i = this.#start + this.#take(4);
+    const b = this.#bytes;
+    return (
+      (b[i] as number) * 0x1000000 +
+      (((b[i + 1] as number) << 16) | ((b[i + 2] as number) << 8) | (b[i + 3] as number))
+    );
   }
   u64be(): bigint {
     return this.#view.getBigUint64(this.#take(8), false);
@@ -63,7 +107,7 @@ export class ByteReader {
 
   /** Exactly `n` bytes, as a view. */
   bytes(n: number): Uint8Array {
-    const start = this.#take(n);
+    const start = this.#start + this.#take(n);
     return this.#bytes.subarray(start, start + n);
   }
 
@@ -103,7 +147,7 @@ export class ByteReader {
   zeroPadding(): number {
     const at = this.#offset;
     const rest = this.rest();
-    const nonZero = rest.findIndex((b) => b !== 0);
+    const nonZero = firstNonZero(rest);
     if (nonZero >= 0) {
       throw new KeywardError(
         "ERR_BYTES_TRAILING",
@@ -126,4 +170,16 @@ export class ByteReader {
     this.#offset += n;
     return start;
   }
+}
+
+// Real TDX quotes carry kilobytes of zero padding: compared with memcmp a page at a time.
+const ZEROS = Buffer.alloc(4096);
+
+function firstNonZero(bytes: Uint8Array): number {
+  for (let start = 0; start < bytes.byteLength; start += ZEROS.byteLength) {
+    const n = Math.min(ZEROS.byteLength, bytes.byteLength - start);
+    const chunk = Buffer.from(bytes.buffer, bytes.byteOffset + start, n);
+    if (chunk.compare(ZEROS, 0, n) !== 0) return start + chunk.findIndex((b) => b !== 0);
+  }
+  return -1;
 }

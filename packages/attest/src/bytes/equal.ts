@@ -8,8 +8,15 @@
 /** True when `a` and `b` have the same length and content. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
+  // Long inputs (certificate chains, signed collateral) go to memcmp; short ones stay in JS, where
+  // making two Buffer views would cost more than the loop.
+  if (a.byteLength > 64) return Buffer.compare(asBuffer(a), asBuffer(b)) === 0;
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+function asBuffer(a: Uint8Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
 /** True when every byte is zero. */

@@ -17,8 +17,10 @@ export function toHex(bytes: Uint8Array): string {
  */
 export function fromHex(hex: string, field = "hex"): Uint8Array {
   const s = hex.startsWith("0x") ? hex.slice(2) : hex;
-  if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) {
+  // Buffer.from stops at the first pair that is not hex, so a complete decode has half the length.
+  const b = s.length % 2 === 0 ? Buffer.from(s, "hex") : undefined;
+  if (b === undefined || b.byteLength * 2 !== s.length) {
     throw new KeywardError("ERR_ENCODING_INVALID", `${field}: not an even-length hex string`);
   }
-  return new Uint8Array(Buffer.from(s, "hex"));
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }

@@ -20,3 +20,11 @@ export function keyKind(key: KeyObject): string {
   }
   return kind;
 }
+
+/**
+ * Records the kind of a key its creator already knows (a P-256 point it imported, the curve an
+ * SPKI names), so that {@link keyKind} need not ask OpenSSL for a fresh key's details.
+ */
+export function rememberKeyKind(key: KeyObject, kind: string): void {
+  curves.set(key, kind);
+}

@@ -5,7 +5,7 @@
  */
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
 import { KeywardError } from "../errors/keyward-error.ts";
-import { keyKind } from "./key-details.ts";
+import { keyKind, rememberKeyKind } from "./key-details.ts";
 
 /**
  * Imports a raw P-256 public key, X‖Y (64 bytes), the form DCAP quotes carry.
@@ -16,10 +16,12 @@ export function p256FromRaw(xy: Uint8Array): KeyObject {
     throw new KeywardError("ERR_KEY_INVALID", `P-256 raw key: expected 64 bytes, got ${xy.byteLength}`);
   }
   try {
-    return createPublicKey({
+    const key = createPublicKey({
       format: "jwk",
       key: { kty: "EC", crv: "P-256", x: b64url(xy.subarray(0, 32)), y: b64url(xy.subarray(32)) },
     });
+    rememberKeyKind(key, "ec:prime256v1");
+    return key;
   } catch (cause) {
     throw new KeywardError("ERR_KEY_INVALID", "P-256 raw key: not a point on the curve", { cause });
   }

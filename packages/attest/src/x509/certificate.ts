@@ -4,12 +4,13 @@
  *
  * @module
  */
-import { createHash, createPublicKey, type KeyObject } from "node:crypto";
+import { createHash, type KeyObject } from "node:crypto";
 import { toHex } from "../bytes/hex.ts";
 import { KeywardError } from "../errors/keyward-error.ts";
 import { DerReader, TAG } from "./der.ts";
 import { NAME_ATTRIBUTES, OID_EXT } from "./oids.ts";
 import { pemBlocks, toPem } from "./pem.ts";
+import { importSubjectKey, readSubjectKeyInfo, type SubjectKeyInfo } from "./public-key.ts";
 
 /** Key usages of RFC 5280 §4.2.1.3, by bit. */
 export type KeyUsage =
@@ -43,16 +44,24 @@ export interface Extension {
   readonly value: Uint8Array;
 }
 
-/** A parsed certificate. Byte fields are views into `der`. */
+/**
+ * A parsed certificate. Byte fields are views into `der`. Every field is checked when the
+ * certificate is parsed; what only a reader or a signature check needs (display names, the
+ * fingerprint, the key object) is computed on first use and kept.
+ */
 export interface Certificate {
   readonly der: Uint8Array;
   /** The exact TBSCertificate bytes: the signed region. */
   readonly tbs: Uint8Array;
   /** SHA-256 of `der`. */
   readonly fingerprint256: Uint8Array;
+  /** The serial's magnitude, big-endian (no leading sign byte). */
+  readonly serial: Uint8Array;
   /** Lowercase hex of the serial's magnitude (no leading sign byte). */
   readonly serialNumber: string;
+  /** Display form of the subject Name ("CN=…, O=…"). */
   readonly subject: string;
+  /** Display form of the issuer Name. */
   readonly issuer: string;
   /** The subject Name's DER, for exact matching. */
   readonly subjectDer: Uint8Array;
@@ -62,7 +71,13 @@ export interface Certificate {
   readonly notAfter: Date;
   /** SubjectPublicKeyInfo DER. */
   readonly spki: Uint8Array;
+  /**
+   * The subject key as a KeyObject, made on first use.
+   * @throws ERR_KEY_INVALID when the key is not valid (e.g. a point not on its curve)
+   */
   readonly publicKey: KeyObject;
+  /** "ec:prime256v1", "ec:secp384r1", "ed25519" as the SPKI names it; undefined for other keys. */
+  readonly publicKeyKind: string | undefined;
   /** Signature algorithm OID (dotted). */
   readonly signatureAlgorithm: string;
   readonly signature: Uint8Array;
@@ -124,34 +139,114 @@ export function parseCertificate(der: Uint8Array): Certificate {
     }
   }
   tbs.end();
-
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey({ key: Buffer.from(spki.encoded), format: "der", type: "spki" });
-  } catch (cause) {
-    throw new KeywardError("ERR_KEY_INVALID", "X.509: subject public key is not a valid key", { cause });
-  }
+  checkName(issuer.content);
+  checkName(subject.content);
   const { isCa, pathLength } = basicConstraints(extensions);
-  return {
+  return new ParsedCertificate({
     der,
     tbs: tbsElement.encoded,
-    fingerprint256: new Uint8Array(createHash("sha256").update(der).digest()),
-    serialNumber: toHex(serial),
-    subject: nameToString(subject.content),
-    issuer: nameToString(issuer.content),
+    serial,
     subjectDer: subject.encoded,
     issuerDer: issuer.encoded,
     notBefore,
     notAfter,
     spki: spki.encoded,
-    publicKey,
+    keyInfo: readSubjectKeyInfo(spki.encoded),
     signatureAlgorithm,
     signature,
     isCa,
     pathLength,
     keyUsage: keyUsage(extensions),
     extensions,
-  };
+  });
+}
+
+interface CertificateFields {
+  readonly der: Uint8Array;
+  readonly tbs: Uint8Array;
+  readonly serial: Uint8Array;
+  readonly subjectDer: Uint8Array;
+  readonly issuerDer: Uint8Array;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly spki: Uint8Array;
+  readonly keyInfo: SubjectKeyInfo;
+  readonly signatureAlgorithm: string;
+  readonly signature: Uint8Array;
+  readonly isCa: boolean;
+  readonly pathLength: number | undefined;
+  readonly keyUsage: ReadonlySet<KeyUsage> | undefined;
+  readonly extensions: readonly Extension[];
+}
+
+// A verification needs a certificate's key once and its names only in messages; a cold DCAP
+// verification parses four certificates, so those are made on first use (issue 11).
+class ParsedCertificate implements Certificate {
+  readonly der: Uint8Array;
+  readonly tbs: Uint8Array;
+  readonly serial: Uint8Array;
+  readonly subjectDer: Uint8Array;
+  readonly issuerDer: Uint8Array;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly spki: Uint8Array;
+  readonly publicKeyKind: string | undefined;
+  readonly signatureAlgorithm: string;
+  readonly signature: Uint8Array;
+  readonly isCa: boolean;
+  readonly pathLength: number | undefined;
+  readonly keyUsage: ReadonlySet<KeyUsage> | undefined;
+  readonly extensions: readonly Extension[];
+  readonly #keyInfo: SubjectKeyInfo;
+  #publicKey: KeyObject | undefined;
+  #fingerprint: Uint8Array | undefined;
+  #subject: string | undefined;
+  #issuer: string | undefined;
+  #serialNumber: string | undefined;
+
+  constructor(f: CertificateFields) {
+    this.der = f.der;
+    this.tbs = f.tbs;
+    this.serial = f.serial;
+    this.subjectDer = f.subjectDer;
+    this.issuerDer = f.issuerDer;
+    this.notBefore = f.notBefore;
+    this.notAfter = f.notAfter;
+    this.spki = f.spki;
+    this.publicKeyKind = f.keyInfo.kind;
+    this.signatureAlgorithm = f.signatureAlgorithm;
+    this.signature = f.signature;
+    this.isCa = f.isCa;
+    this.pathLength = f.pathLength;
+    this.keyUsage = f.keyUsage;
+    this.extensions = f.extensions;
+    this.#keyInfo = f.keyInfo;
+  }
+
+  get publicKey(): KeyObject {
+    this.#publicKey ??= importSubjectKey(this.spki, this.#keyInfo);
+    return this.#publicKey;
+  }
+
+  get fingerprint256(): Uint8Array {
+    this.#fingerprint ??= new Uint8Array(createHash("sha256").update(this.der).digest());
+    return this.#fingerprint;
+  }
+
+  get serialNumber(): string {
+    this.#serialNumber ??= toHex(this.serial);
+    return this.#serialNumber;
+  }
+
+  get subject(): string {
+    this.#subject ??= nameToString(contentOf(this.subjectDer));
+    return this.#subject;
+  }
+
+  get issuer(): string {
+    this.#issuer ??= nameToString(contentOf(this.issuerDer));
+    return this.#issuer;
+  }
 }
 
 /**
@@ -184,6 +279,9 @@ export function readAlgorithm(r: DerReader, field: string): string {
   return oid;
 }
 
+// Display text is decoded leniently: names are compared by their DER, never by this text.
+const utf8 = new TextDecoder("utf-8", { fatal: false });
+
 /** A display form of a Name's DER content (RDNs in order, "CN=…, O=…"). */
 export function nameToString(content: Uint8Array): string {
   const rdns = new DerReader(content, "X.509 Name", 2);
@@ -195,8 +293,7 @@ export function nameToString(content: Uint8Array): string {
       const oid = atv.oid("type");
       const value = atv.any();
       atv.end();
-      const text = new TextDecoder("utf-8", { fatal: false }).decode(value.content);
-      parts.push(`${NAME_ATTRIBUTES[oid] ?? oid}=${text}`);
+      parts.push(`${NAME_ATTRIBUTES[oid] ?? oid}=${utf8.decode(value.content)}`);
     }
   }
   return parts.join(", ");
@@ -219,10 +316,35 @@ export function nameAttributes(name: Uint8Array, oid: string): string[] {
       const type = atv.oid("type");
       const value = atv.any();
       atv.end();
-      if (type === oid) values.push(new TextDecoder("utf-8", { fatal: false }).decode(value.content));
+      if (type === oid) values.push(utf8.decode(value.content));
     }
   }
   return values;
+}
+
+/**
+ * Checks the structure of a Name's DER content (RDNs of type-value pairs, OIDs minimal) without
+ * making its display text.
+ * @throws ERR_DER_MALFORMED
+ */
+export function checkName(content: Uint8Array): void {
+  const rdns = new DerReader(content, "X.509 Name", 2);
+  while (!rdns.done) {
+    const set = rdns.enter(TAG.SET, "RelativeDistinguishedName");
+    while (!set.done) {
+      const atv = set.enter(TAG.SEQUENCE, "AttributeTypeAndValue");
+      atv.oidBytes("type");
+      atv.any();
+      atv.end();
+    }
+  }
+}
+
+function contentOf(name: Uint8Array): Uint8Array {
+  const r = new DerReader(name, "X.509 Name", 1);
+  const content = r.element(TAG.SEQUENCE, "Name").content;
+  r.end();
+  return content;
 }
 
 function basicConstraints(extensions: readonly Extension[]): {

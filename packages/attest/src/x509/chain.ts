@@ -87,9 +87,14 @@ export function verifyCertificateChain(chain: readonly Certificate[], options: C
       );
     }
     const check = () =>
-      verifySignedBytes(child.signatureAlgorithm, parent.publicKey, child.tbs, child.signature);
-    const ok =
-      cache === undefined ? check() : cache.check(parent.fingerprint256, child.tbs, child.signature, check);
+      verifySignedBytes(
+        child.signatureAlgorithm,
+        parent.publicKey,
+        child.tbs,
+        child.signature,
+        parent.publicKeyKind,
+      );
+    const ok = cache === undefined ? check() : cache.check(parent, child.tbs, child.signature, check);
     if (!ok) {
       throw new KeywardError(
         "ERR_X509_SIGNATURE_INVALID",

@@ -8,22 +8,25 @@
 import { bytesEqual } from "../bytes/equal.ts";
 import { toHex } from "../bytes/hex.ts";
 import { KeywardError } from "../errors/keyward-error.ts";
-import { type Certificate, nameToString, readAlgorithm } from "./certificate.ts";
+import { type Certificate, checkName, nameToString, readAlgorithm } from "./certificate.ts";
 import { DerReader, TAG } from "./der.ts";
 import { OID_EXT } from "./oids.ts";
 import { verifySignedBytes } from "./signature.ts";
 import type { SignatureCache } from "./signature-cache.ts";
 
-/** A parsed CRL. */
+/** A parsed CRL. Every field is checked at parse time; display text and hex sets are made on use. */
 export interface Crl {
   readonly der: Uint8Array;
   /** The exact TBSCertList bytes: the signed region. */
   readonly tbs: Uint8Array;
+  /** Display form of the issuer Name. */
   readonly issuer: string;
   readonly issuerDer: Uint8Array;
   readonly thisUpdate: Date;
   readonly nextUpdate: Date;
-  /** Serial numbers of revoked certificates, lowercase hex magnitudes (as `Certificate.serialNumber`). */
+  /** Serial numbers of revoked certificates: magnitudes, big-endian (as `Certificate.serial`). */
+  readonly revoked: readonly Uint8Array[];
+  /** The same serials as lowercase hex (as `Certificate.serialNumber`). */
   readonly revokedSerials: ReadonlySet<string>;
   readonly signatureAlgorithm: string;
   readonly signature: Uint8Array;
@@ -56,18 +59,18 @@ export function parseCrl(der: Uint8Array): Crl {
     const next = tbs.peekTag();
     if (next !== TAG.UTC_TIME && next !== TAG.GENERALIZED_TIME) malformed("no nextUpdate"); // RFC 5280 §5.1.2.5: MUST
     const nextUpdate = tbs.time("nextUpdate");
-    const revokedSerials = new Set<string>();
+    const revoked: Uint8Array[] = [];
     if (tbs.peekTag() === TAG.SEQUENCE) {
       const entries = tbs.enter(TAG.SEQUENCE, "revokedCertificates");
       while (!entries.done) {
-        if (revokedSerials.size >= MAX_REVOKED) malformed(`more than ${MAX_REVOKED} entries`);
+        if (revoked.length >= MAX_REVOKED) malformed(`more than ${MAX_REVOKED} entries`);
         const entry = entries.enter(TAG.SEQUENCE, "revokedCertificate");
-        revokedSerials.add(toHex(entry.unsignedInteger("userCertificate")));
+        revoked.push(entry.unsignedInteger("userCertificate"));
         // The revocation date is not used: revoked is revoked. Only its form is checked.
-        const when = entry.any();
-        if (when.tag !== TAG.UTC_TIME && when.tag !== TAG.GENERALIZED_TIME)
-          malformed("revocationDate is not a time");
-        if (!entry.done) entry.element(TAG.SEQUENCE, "crlEntryExtensions");
+        const when = entry.peekTag();
+        if (when !== TAG.UTC_TIME && when !== TAG.GENERALIZED_TIME) malformed("revocationDate is not a time");
+        entry.skip(when, "revocationDate");
+        if (!entry.done) entry.skip(TAG.SEQUENCE, "crlEntryExtensions");
         entry.end();
       }
     }
@@ -92,14 +95,24 @@ export function parseCrl(der: Uint8Array): Crl {
     ] as const) {
       if (!extensionOids.includes(oid)) malformed(`no ${name} extension`);
     }
+    checkName(issuer.content);
+    let issuerText: string | undefined;
+    let hexSerials: ReadonlySet<string> | undefined;
     return {
       der,
       tbs: tbsElement.encoded,
-      issuer: nameToString(issuer.content),
+      get issuer() {
+        issuerText ??= nameToString(issuer.content);
+        return issuerText;
+      },
       issuerDer: issuer.encoded,
       thisUpdate,
       nextUpdate,
-      revokedSerials,
+      revoked,
+      get revokedSerials() {
+        hexSerials ??= new Set(revoked.map(toHex));
+        return hexSerials;
+      },
       signatureAlgorithm,
       signature,
       extensionOids,
@@ -124,9 +137,9 @@ export function verifyCrl(crl: Crl, issuer: Certificate, at: Date, cache?: Signa
       `CRL issued by "${crl.issuer}", expected "${issuer.subject}"`,
     );
   }
-  const check = () => verifySignedBytes(crl.signatureAlgorithm, issuer.publicKey, crl.tbs, crl.signature);
-  const ok =
-    cache === undefined ? check() : cache.check(issuer.fingerprint256, crl.tbs, crl.signature, check);
+  const check = () =>
+    verifySignedBytes(crl.signatureAlgorithm, issuer.publicKey, crl.tbs, crl.signature, issuer.publicKeyKind);
+  const ok = cache === undefined ? check() : cache.check(issuer, crl.tbs, crl.signature, check);
   if (!ok)
     throw new KeywardError("ERR_CRL_SIGNATURE_INVALID", `CRL of "${crl.issuer}": signature does not verify`);
   if (at < crl.thisUpdate || at > crl.nextUpdate) {
@@ -140,7 +153,7 @@ export function verifyCrl(crl: Crl, issuer: Certificate, at: Date, cache?: Signa
 
 /** True when `cert` is on `crl` (the caller has checked that `crl` is its issuer's). */
 export function isRevoked(crl: Crl, cert: Certificate): boolean {
-  return crl.revokedSerials.has(cert.serialNumber);
+  return crl.revoked.some((serial) => bytesEqual(serial, cert.serial));
 }
 
 function malformed(message: string): never {

@@ -34,17 +34,29 @@ export interface DerElement {
 }
 
 const MAX_DEPTH = 32;
+const ascii = new TextDecoder("ascii");
 
-/** Reads DER elements one after another from `bytes`; `end()` checks that nothing is left. */
+/**
+ * Reads DER elements one after another from `bytes`; `end()` checks that nothing is left. Nested
+ * readers share the one array (a window each), and primitive values are read in place: a
+ * certificate or CRL is walked without a view per element.
+ */
 export class DerReader {
   readonly #r: ByteReader;
   readonly #bytes: Uint8Array;
   readonly #depth: number;
+  // The tag and content window of the element #header just read.
+  #tag = 0;
+  #contentStart = 0;
+  #contentLength = 0;
 
-  constructor(bytes: Uint8Array, what: string, depth = 0) {
+  /**
+   * @param start, end the window of `bytes` to read (default: all of it), as `enter` makes them.
+   */
+  constructor(bytes: Uint8Array, what: string, depth = 0, start = 0, end: number = bytes.byteLength) {
     if (depth > MAX_DEPTH) malformed(what, `nesting deeper than ${MAX_DEPTH}`);
     this.#bytes = bytes;
-    this.#r = new ByteReader(bytes, what);
+    this.#r = new ByteReader(bytes, what, start, end);
     this.#depth = depth;
   }
 
@@ -55,47 +67,43 @@ export class DerReader {
 
   /** The tag of the next element, without consuming it; undefined at the end. */
   peekTag(): number | undefined {
-    return this.done ? undefined : this.#bytes[this.#r.offset];
+    return this.done ? undefined : this.#bytes[this.#r.position];
   }
 
   /** The next element, whatever its tag. */
   any(): DerElement {
-    const start = this.#r.offset;
-    const tag = this.#r.u8();
-    if ((tag & 0x1f) === 0x1f) malformed(this.#r.what, `multi-byte tag at offset ${start}`);
-    const first = this.#r.u8();
-    let length = first;
-    if (first === 0x80) malformed(this.#r.what, `indefinite length at offset ${start}`);
-    if (first > 0x80) {
-      const n = first & 0x7f;
-      if (n > 4) malformed(this.#r.what, `length of ${n} bytes at offset ${start}`);
-      length = 0;
-      for (let i = 0; i < n; i++) length = length * 256 + this.#r.u8();
-      // X.690 §10.1: the definite form with the minimum number of octets.
-      if (length < 0x80 || (n > 1 && length < 256 ** (n - 1))) {
-        malformed(this.#r.what, `non-minimal length at offset ${start}`);
-      }
-    }
-    const content = this.#r.bytes(length);
-    return { tag, content, encoded: this.#bytes.subarray(start, this.#r.offset) };
+    const start = this.#r.position;
+    this.#header();
+    const content = this.#r.bytes(this.#contentLength);
+    return { tag: this.#tag, content, encoded: this.#bytes.subarray(start, this.#r.position) };
   }
 
   /** The next element, which must have `tag`. */
   element(tag: number, field: string): DerElement {
     const at = this.#r.offset;
     const e = this.any();
-    if (e.tag !== tag) {
-      malformed(
-        this.#r.what,
-        `${field}: tag 0x${e.tag.toString(16)} at offset ${at}, expected 0x${tag.toString(16)}`,
-      );
-    }
+    if (e.tag !== tag) this.#wrongTag(field, e.tag, tag, at);
     return e;
   }
 
   /** A constructed element (SEQUENCE, SET, [n]) as a reader over its content. */
   enter(tag: number, field: string): DerReader {
-    return new DerReader(this.element(tag, field).content, `${this.#r.what} ${field}`, this.#depth + 1);
+    this.#expect(tag, field);
+    const start = this.#contentStart;
+    this.#r.skip(this.#contentLength);
+    return new DerReader(
+      this.#bytes,
+      `${this.#r.what} ${field}`,
+      this.#depth + 1,
+      start,
+      start + this.#contentLength,
+    );
+  }
+
+  /** Consumes the next element, which must have `tag`, without keeping it. */
+  skip(tag: number, field: string): void {
+    this.#expect(tag, field);
+    this.#r.skip(this.#contentLength);
   }
 
   /** An optional element with `tag`, or undefined. */
@@ -105,61 +113,77 @@ export class DerReader {
 
   /** A non-negative INTEGER's minimal big-endian magnitude (leading 00 sign byte removed). */
   unsignedInteger(field: string): Uint8Array {
-    const c = this.element(TAG.INTEGER, field).content;
-    if (c.byteLength === 0) malformed(this.#r.what, `${field}: empty INTEGER`);
-    if (c.byteLength > 1 && ((c[0] === 0 && (c[1] ?? 0) < 0x80) || (c[0] === 0xff && (c[1] ?? 0) >= 0x80))) {
+    this.#expect(TAG.INTEGER, field);
+    const [n, c0, c1] = this.#leading();
+    if (n === 0) malformed(this.#r.what, `${field}: empty INTEGER`);
+    if (n > 1 && ((c0 === 0 && c1 < 0x80) || (c0 === 0xff && c1 >= 0x80))) {
       malformed(this.#r.what, `${field}: non-minimal INTEGER`);
     }
-    if ((c[0] ?? 0) >= 0x80) malformed(this.#r.what, `${field}: negative INTEGER`);
-    return c[0] === 0 && c.byteLength > 1 ? c.subarray(1) : c;
+    if (c0 >= 0x80) malformed(this.#r.what, `${field}: negative INTEGER`);
+    const c = this.#r.bytes(n);
+    return c0 === 0 && n > 1 ? c.subarray(1) : c;
   }
 
   /** A small non-negative INTEGER (or ENUMERATED with `tag`) as a number. */
   smallInteger(field: string, tag: number = TAG.INTEGER): number {
-    const e = this.element(tag, field);
-    const c = e.content;
-    if (c.byteLength === 0 || c.byteLength > 6)
-      malformed(this.#r.what, `${field}: INTEGER of ${c.byteLength} bytes`);
-    if (c.byteLength > 1 && c[0] === 0 && (c[1] ?? 0) < 0x80)
-      malformed(this.#r.what, `${field}: non-minimal INTEGER`);
-    if ((c[0] ?? 0) >= 0x80) malformed(this.#r.what, `${field}: negative INTEGER`);
-    let n = 0;
-    for (const b of c) n = n * 256 + b;
-    return n;
+    this.#expect(tag, field);
+    const [n, c0, c1] = this.#leading();
+    if (n === 0 || n > 6) malformed(this.#r.what, `${field}: INTEGER of ${n} bytes`);
+    if (n > 1 && c0 === 0 && c1 < 0x80) malformed(this.#r.what, `${field}: non-minimal INTEGER`);
+    if (c0 >= 0x80) malformed(this.#r.what, `${field}: negative INTEGER`);
+    let value = 0;
+    for (let i = 0; i < n; i++) value = value * 256 + this.#r.u8();
+    return value;
   }
 
   /** A BOOLEAN (DER: 0x00 or 0xFF only). */
   boolean(field: string): boolean {
-    const c = this.element(TAG.BOOLEAN, field).content;
-    if (c.byteLength !== 1 || (c[0] !== 0 && c[0] !== 0xff))
-      malformed(this.#r.what, `${field}: not a DER BOOLEAN`);
-    return c[0] === 0xff;
+    this.#expect(TAG.BOOLEAN, field);
+    const [n, c0] = this.#leading();
+    if (n !== 1 || (c0 !== 0 && c0 !== 0xff)) malformed(this.#r.what, `${field}: not a DER BOOLEAN`);
+    this.#r.skip(1);
+    return c0 === 0xff;
   }
 
   /** An OBJECT IDENTIFIER in dotted form. */
   oid(field: string): string {
-    return decodeOid(this.element(TAG.OID, field).content, this.#r.what, field);
+    this.#expect(TAG.OID, field);
+    const start = this.#contentStart;
+    const n = this.#contentLength;
+    this.#r.skip(n);
+    return oidText(this.#bytes, start, start + n, this.#r.what, field);
+  }
+
+  /** An OBJECT IDENTIFIER's content bytes, checked as strictly as {@link oid} but not decoded. */
+  oidBytes(field: string): Uint8Array {
+    this.#expect(TAG.OID, field);
+    const c = this.#r.bytes(this.#contentLength);
+    checkOid(c, this.#r.what, field);
+    return c;
   }
 
   /** An OCTET STRING's content. */
   octetString(field: string): Uint8Array {
-    return this.element(TAG.OCTET_STRING, field).content;
+    this.#expect(TAG.OCTET_STRING, field);
+    return this.#r.bytes(this.#contentLength);
   }
 
   /** A BIT STRING with no unused bits, as its bytes. */
   bitStringBytes(field: string): Uint8Array {
-    const c = this.element(TAG.BIT_STRING, field).content;
-    if (c.byteLength === 0 || c[0] !== 0) malformed(this.#r.what, `${field}: BIT STRING with unused bits`);
-    return c.subarray(1);
+    this.#expect(TAG.BIT_STRING, field);
+    const [n, c0] = this.#leading();
+    if (n === 0 || c0 !== 0) malformed(this.#r.what, `${field}: BIT STRING with unused bits`);
+    this.#r.skip(1);
+    return this.#r.bytes(n - 1);
   }
 
   /** A UTCTime or GeneralizedTime (RFC 5280 §4.1.2.5 profile: Zulu, seconds, no fractions). */
   time(field: string): Date {
-    const e = this.any();
-    const s = new TextDecoder("ascii").decode(e.content);
-    const utc = e.tag === TAG.UTC_TIME ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
-    const gen =
-      e.tag === TAG.GENERALIZED_TIME ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
+    this.#header();
+    const tag = this.#tag;
+    const s = ascii.decode(this.#r.bytes(this.#contentLength));
+    const utc = tag === TAG.UTC_TIME ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
+    const gen = tag === TAG.GENERALIZED_TIME ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
     const m = utc ?? gen;
     if (m === null) return malformed(this.#r.what, `${field}: not a UTCTime or GeneralizedTime in Zulu`);
     const yy = Number(m[1]);
@@ -179,6 +203,95 @@ export class DerReader {
     if (!this.done)
       malformed(this.#r.what, `${this.#r.remaining} unexpected bytes at offset ${this.#r.offset}`);
   }
+
+  // Reads the next header, which must have `tag`; the content is next, #contentLength long (and
+  // present: checked here, before any value is read from it).
+  #expect(tag: number, field: string): void {
+    const at = this.#r.offset;
+    this.#header();
+    if (this.#tag !== tag) this.#wrongTag(field, this.#tag, tag, at);
+    if (this.#contentLength > this.#r.remaining) this.#r.skip(this.#contentLength); // throws: truncated
+  }
+
+  // The content's length and its first two bytes (0 when absent), without consuming them.
+  #leading(): [number, number, number] {
+    const n = this.#contentLength;
+    const at = this.#contentStart;
+    return [n, n > 0 ? (this.#bytes[at] ?? 0) : 0, n > 1 ? (this.#bytes[at + 1] ?? 0) : 0];
+  }
+
+  // Reads a tag and a definite length into #tag, #contentStart, #contentLength.
+  #header(): void {
+    const start = this.#r.offset;
+    const tag = this.#r.u8();
+    if ((tag & 0x1f) === 0x1f) malformed(this.#r.what, `multi-byte tag at offset ${start}`);
+    const first = this.#r.u8();
+    let length = first;
+    if (first === 0x80) malformed(this.#r.what, `indefinite length at offset ${start}`);
+    if (first > 0x80) {
+      const n = first & 0x7f;
+      if (n > 4) malformed(this.#r.what, `length of ${n} bytes at offset ${start}`);
+      length = 0;
+      for (let i = 0; i < n; i++) length = length * 256 + this.#r.u8();
+      // X.690 §10.1: the definite form with the minimum number of octets.
+      if (length < 0x80 || (n > 1 && length < 256 ** (n - 1))) {
+        malformed(this.#r.what, `non-minimal length at offset ${start}`);
+      }
+    }
+    this.#tag = tag;
+    this.#contentStart = this.#r.position;
+    this.#contentLength = length;
+  }
+
+  #wrongTag(field: string, got: number, tag: number, at: number): never {
+    return malformed(
+      this.#r.what,
+      `${field}: tag 0x${got.toString(16)} at offset ${at}, expected 0x${tag.toString(16)}`,
+    );
+  }
+}
+
+// The same rules as decodeOid, without building the text.
+function checkOid(c: Uint8Array, what: string, field: string): void {
+  if (c.byteLength === 0 || c.byteLength > 64) malformed(what, `${field}: OID of ${c.byteLength} bytes`);
+  let value = 0;
+  let fresh = true;
+  for (const b of c) {
+    if (fresh && b === 0x80) malformed(what, `${field}: non-minimal OID arc`);
+    value = value * 128 + (b & 0x7f);
+    if (value > Number.MAX_SAFE_INTEGER / 256) malformed(what, `${field}: OID arc too large`);
+    fresh = (b & 0x80) === 0;
+    if (fresh) value = 0;
+  }
+  if (!fresh) malformed(what, `${field}: truncated OID`);
+}
+
+// Decoded OIDs by their bytes, as OpenSSL's object table holds the known ones: a certificate
+// names the same dozen OIDs every time, and decoding one makes an array and a string. A pure
+// function's results, bounded; an OID is decoded (and checked) the first time it is seen.
+interface OidNode {
+  readonly next: Map<number, OidNode>;
+  text?: string;
+}
+const oidTable: OidNode = { next: new Map() };
+let oidNodes = 0;
+const MAX_OID_NODES = 4096;
+
+function oidText(bytes: Uint8Array, start: number, end: number, what: string, field: string): string {
+  let node = oidTable;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i] ?? 0;
+    let next = node.next.get(b);
+    if (next === undefined) {
+      if (oidNodes >= MAX_OID_NODES) return decodeOid(bytes.subarray(start, end), what, field);
+      next = { next: new Map() };
+      node.next.set(b, next);
+      oidNodes++;
+    }
+    node = next;
+  }
+  node.text ??= decodeOid(bytes.subarray(start, end), what, field);
+  return node.text;
 }
 
 /** Decodes OID content bytes strictly (minimal base-128 arcs). */

@@ -4,9 +4,10 @@
  *
  * @module
  */
+import { bytesEqual } from "../bytes/equal.ts";
 import { KeywardError } from "../errors/keyward-error.ts";
 import { type Certificate, findExtension } from "./certificate.ts";
-import { DerReader, TAG } from "./der.ts";
+import { DerReader, decodeOid, TAG } from "./der.ts";
 import { OID_SGX } from "./oids.ts";
 
 /** The platform facts a PCK certificate carries. */
@@ -116,14 +117,21 @@ function read(value: Uint8Array): PckExtensions {
   };
 }
 
+// 1.2.840.113741.1.13.1.2 (OID_SGX.TCB), DER content bytes.
+const TCB_OID = Uint8Array.of(0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x02);
+
 function readTcb(r: DerReader): PckExtensions["tcb"] {
   const components: (number | undefined)[] = new Array(16).fill(undefined);
   let pceSvn: number | undefined;
   let cpuSvn: Uint8Array | undefined;
   while (!r.done) {
     const pair = r.enter(TAG.SEQUENCE, "TCB entry");
-    const oid = pair.oid("id");
-    const arc = oid.startsWith(`${OID_SGX.TCB}.`) ? Number(oid.slice(OID_SGX.TCB.length + 1)) : 0;
+    // Compared as bytes: 1.2.840.113741.1.13.1.2.N is the TCB OID's encoding followed by one byte N.
+    const oid = pair.oidBytes("id");
+    const arc =
+      oid.byteLength === TCB_OID.byteLength + 1 && bytesEqual(oid.subarray(0, TCB_OID.byteLength), TCB_OID)
+        ? (oid[TCB_OID.byteLength] ?? 0)
+        : 0;
     if (arc >= 1 && arc <= 16) {
       if (components[arc - 1] !== undefined) fail(`TCB component ${arc} appears twice`);
       components[arc - 1] = pair.smallInteger(`SGX TCB component ${arc}`);
@@ -132,7 +140,7 @@ function readTcb(r: DerReader): PckExtensions["tcb"] {
     } else if (arc === 18) {
       cpuSvn = sized(pair.octetString("CPUSVN"), 16, "CPUSVN");
     } else {
-      fail(`unknown TCB entry ${oid}`);
+      fail(`unknown TCB entry ${decodeOid(oid, "PCK SGX extension", "TCB entry")}`);
     }
     pair.end();
   }

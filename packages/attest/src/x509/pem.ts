@@ -1,11 +1,18 @@
 /**
- * Strict PEM: only the labels asked for, base64 that decodes exactly, a ceiling on the count.
+ * Strict PEM (RFC 7468): only the labels asked for, base64 that decodes exactly, a ceiling on the
+ * count. Read with a scan for the encapsulation boundaries rather than one regular expression over
+ * the whole text (a PCK chain is read on every cold verification).
  *
  * @module
  */
 import { KeywardError } from "../errors/keyward-error.ts";
 
-const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+const BEGIN = "-----BEGIN ";
+const END = "-----END ";
+const DASHES = "-----";
+const LABEL = /^[A-Z0-9 ]+$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const SPACE = /[\r\n\t ]/g;
 
 /**
  * The DER bodies of the PEM blocks labelled `label` in `text`. Anything other than whitespace
@@ -14,17 +21,28 @@ const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
  */
 export function pemBlocks(text: string, label: string, max: number): Uint8Array[] {
   const out: Uint8Array[] = [];
-  let last = 0;
-  for (const m of text.matchAll(BLOCK)) {
-    if (!/^[\s\0]*$/.test(text.slice(last, m.index))) invalid("text between PEM blocks");
-    if (m[1] !== label) invalid(`unexpected PEM label ${m[1]}`);
-    const body = (m[2] ?? "").replace(/[\r\n\t ]/g, "");
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 !== 0) invalid("bad base64 in PEM");
+  let at = 0;
+  for (;;) {
+    const begin = text.indexOf(BEGIN, at);
+    if (begin < 0) break;
+    if (!blank(text, at, begin)) invalid("text between PEM blocks");
+    const labelStart = begin + BEGIN.length;
+    const labelEnd = text.indexOf(DASHES, labelStart);
+    const found = labelEnd < 0 ? "" : text.slice(labelStart, labelEnd);
+    if (!LABEL.test(found)) invalid("a PEM header without a label");
+    const close = `${END}${found}${DASHES}`;
+    const bodyStart = labelEnd + DASHES.length;
+    const bodyEnd = text.indexOf(close, bodyStart);
+    if (bodyEnd < 0) invalid(`no end line for PEM label ${found}`);
+    if (found !== label) invalid(`unexpected PEM label ${found}`);
+    const body = text.slice(bodyStart, bodyEnd).replace(SPACE, "");
+    if (body.length % 4 !== 0 || !BASE64.test(body)) invalid("bad base64 in PEM");
     if (out.length >= max) invalid(`more than ${max} PEM blocks`);
-    out.push(new Uint8Array(Buffer.from(body, "base64")));
-    last = (m.index ?? 0) + m[0].length;
+    const der = Buffer.from(body, "base64");
+    out.push(new Uint8Array(der.buffer, der.byteOffset, der.byteLength));
+    at = bodyEnd + close.length;
   }
-  if (!/^[\s\0]*$/.test(text.slice(last))) invalid("text after the last PEM block");
+  if (!blank(text, at, text.length)) invalid("text after the last PEM block");
   if (out.length === 0) invalid(`no ${label} PEM block`);
   return out;
 }
@@ -33,6 +51,16 @@ export function pemBlocks(text: string, label: string, max: number): Uint8Array[
 export function toPem(der: Uint8Array, label: string): string {
   const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString("base64");
   return `-----BEGIN ${label}-----\n${b64.replace(/.{1,64}/g, "$&\n")}-----END ${label}-----\n`;
+}
+
+// Whitespace or NUL only, from `from` to `to`.
+function blank(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && c !== 0x00 && c !== 0x0b && c !== 0x0c)
+      return false;
+  }
+  return true;
 }
 
 function invalid(message: string): never {

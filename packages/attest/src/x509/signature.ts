@@ -26,6 +26,8 @@ const EC_CURVES = new Set(["ec:prime256v1", "ec:secp384r1"]);
 
 /**
  * True when `signature` by `key` over `signed` is valid under the allow-listed algorithm `oid`.
+ * `knownKind` is the key's kind when the caller read it from the SPKI (Certificate.publicKeyKind),
+ * which saves asking OpenSSL.
  * @throws ERR_X509_ALGORITHM_UNSUPPORTED for an algorithm or key type outside the allow-list
  */
 export function verifySignedBytes(
@@ -33,6 +35,7 @@ export function verifySignedBytes(
   key: KeyObject,
   signed: Uint8Array,
   signature: Uint8Array,
+  knownKind?: string,
 ): boolean {
   const alg = ALGORITHMS[oid];
   if (alg === undefined) {
@@ -41,7 +44,7 @@ export function verifySignedBytes(
       `X.509: signature algorithm ${oid} is not allowed`,
     );
   }
-  const kind = keyKind(key);
+  const kind = knownKind ?? keyKind(key);
   const type = kind.split(":")[0];
   const keyOk =
     alg.keyType === "ec"

@@ -177,6 +177,27 @@ describe("X.509 on Intel's real PKI", () => {
     );
   });
 
+  it("hits the signature cache only for the same signer object, signature and signed bytes", () => {
+    const cache = createSignatureCache(4);
+    const signer = {};
+    let calls = 0;
+    const check = () => {
+      calls++;
+      return true;
+    };
+    const signed = Uint8Array.of(1, 2, 3);
+    const sig = Uint8Array.of(9, 9);
+    cache.check(signer, signed, sig, check);
+    signed[0] = 7; // the caller reuses its buffer: the entry holds a copy of what was checked
+    cache.check(signer, Uint8Array.of(1, 2, 3), Uint8Array.of(9, 9), check);
+    assert.equal(calls, 1, "same signer, equal bytes: cached");
+    cache.check(signer, signed, sig, check);
+    assert.equal(calls, 2, "the changed bytes are checked");
+    cache.check({}, signed, sig, check);
+    cache.check(signer, Uint8Array.of(7, 2, 3), Uint8Array.of(9, 8), check);
+    assert.equal(calls, 4, "another signer, another signature: checked");
+  });
+
   it("rejects every truncation of a certificate and of a CRL with a code", () => {
     const leaf = chainOf("phala-sgx-v3")[0];
     assert.ok(leaf);

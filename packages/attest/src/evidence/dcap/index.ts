@@ -33,5 +33,7 @@ export type {
 export { parseTcbInfo } from "./tcb-info.ts";
 export type { ModuleLevel, PlatformTcb, TcbGrade } from "./tcb-status.ts";
 export { convergeQe, gradePlatform, gradeQe, qeTcbStatusOf } from "./tcb-status.ts";
-export type { DcapVerdict, DcapVerifier, DcapVerifierOptions, TrustAnchor } from "./verify.ts";
-export { createDcapVerifier, intelTrustAnchor, verifyDcapQuote } from "./verify.ts";
+export type { TrustAnchor } from "./trust-anchor.ts";
+export { intelTrustAnchor } from "./trust-anchor.ts";
+export type { DcapVerdict, DcapVerifier, DcapVerifierOptions } from "./verify.ts";
+export { createDcapVerifier, verifyDcapQuote } from "./verify.ts";

@@ -14,12 +14,25 @@ export type JsonObject = { readonly [key: string]: unknown };
 /** Reads JSON fields of `what`, throwing ERR_DCAP_COLLATERAL_MALFORMED with the path. */
 export class JsonFields {
   readonly #o: JsonObject;
-  readonly #path: string;
+  // The path is only needed in an error: kept as its parts, joined on demand (a TCB Info has
+  // hundreds of nested objects).
+  readonly #parent: JsonFields | undefined;
+  readonly #name: string;
+  readonly #index: number;
 
-  constructor(value: unknown, path: string) {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) fail(path, "not an object");
+  /** Reads `value`, an object, named `path` in errors. */
+  constructor(value: unknown, path: string, parent?: JsonFields, index = -1) {
+    this.#parent = parent;
+    this.#name = path;
+    this.#index = index;
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      fail(this.#path, "not an object");
     this.#o = value as JsonObject;
-    this.#path = path;
+  }
+
+  get #path(): string {
+    const at = this.#index >= 0 ? `${this.#name}[${this.#index}]` : this.#name;
+    return this.#parent === undefined ? at : `${this.#parent.#path}.${at}`;
   }
 
   has(key: string): boolean {
@@ -66,11 +79,31 @@ export class JsonFields {
   }
 
   object(key: string): JsonFields {
-    return new JsonFields(this.#o[key], `${this.#path}.${key}`);
+    return new JsonFields(this.#o[key], key, this);
   }
 
   array(key: string, max: number): JsonFields[] {
-    return this.rawArray(key, max).map((v, i) => new JsonFields(v, `${this.#path}.${key}[${i}]`));
+    return this.rawArray(key, max).map((v, i) => new JsonFields(v, key, this, i));
+  }
+
+  /**
+   * An array of exactly `count` objects `{ "svn": 0..max, … }` (TCB components), as their SVNs.
+   * Read in place: a TCB Info has hundreds of them.
+   */
+  svns(key: string, count: number, max: number): number[] {
+    const list = this.rawArray(key, count);
+    if (list.length !== count) fail(`${this.#path}.${key}`, `has ${list.length} entries, not ${count}`);
+    const out = new Array<number>(count);
+    for (let i = 0; i < count; i++) {
+      const c = list[i];
+      const svn =
+        typeof c === "object" && c !== null && !Array.isArray(c) ? (c as JsonObject).svn : undefined;
+      if (typeof svn !== "number" || !Number.isInteger(svn) || svn < 0 || svn > max) {
+        fail(`${this.#path}.${key}[${i}].svn`, `not an integer in 0..${max}`);
+      }
+      out[i] = svn;
+    }
+    return out;
   }
 
   rawArray(key: string, max: number): readonly unknown[] {

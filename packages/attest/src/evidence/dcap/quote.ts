@@ -27,6 +27,7 @@ export const TEE_TDX = 0x00000081;
 /** Intel's QE vendor ID. */
 export const INTEL_QE_VENDOR_ID: Uint8Array = fromHex("939a7233f79c4ca9940a0db3957f0607");
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 const CERT_DATA_PCK_CHAIN = 5;
 const CERT_DATA_QE_REPORT = 6;
 const MAX_SIGNATURE_DATA = 64 * 1024;
@@ -58,14 +59,26 @@ export interface QuoteSignatureData {
   readonly attestationKey: Uint8Array;
   /** The QE report exactly as received (what the PCK key signed). */
   readonly qeReportBytes: Uint8Array;
+  /** The QE report's fields (read on first use: 384 bytes always hold them). */
   readonly qeReport: SgxReportBody;
   /** r‖s over the QE report, by the PCK key. */
   readonly qeReportSignature: Uint8Array;
   readonly qeAuthData: Uint8Array;
   /** The outer certification data type: 5 (v3) or 6 wrapping 5 (v4, v5). */
   readonly certificationDataType: 5 | 6;
-  /** The PCK certificate chain, PEM (leaf, intermediate CA, root), from certification data type 5. */
+  /** The PCK certificate chain as received: UTF-8 PEM (certification data type 5). */
+  readonly pckChainBytes: Uint8Array;
+  /**
+   * The PCK certificate chain, PEM (leaf, intermediate CA, root), decoded from `pckChainBytes` on
+   * first use.
+   * @throws ERR_DCAP_MALFORMED when the bytes are not UTF-8
+   */
   readonly pckChainPem: string;
+  /**
+   * What the QE report, the attestation key and the PCK chain bind: the signature data from the
+   * attestation key to the end of the certification data (everything but the quote signature).
+   */
+  readonly attested: Uint8Array;
 }
 
 /** A parsed quote. Byte fields are views into the input. */
@@ -111,7 +124,7 @@ export function parseDcapQuote(bytes: Uint8Array): DcapQuote {
   }
   const signed = bytes.subarray(0, r.offset);
   const signatureData = readSignatureData(
-    new ByteReader(r.bytes(r.length(r.u32le(), MAX_SIGNATURE_DATA, "signature data")), "DCAP signature data"),
+    r.bytes(r.length(r.u32le(), MAX_SIGNATURE_DATA, "signature data")),
     header.version,
   );
   // Real quotes are copied out of fixed-size buffers: 70 and 3065 zero bytes after the signature
@@ -159,7 +172,8 @@ function readBody(r: ByteReader, kind: QuoteBody["kind"]): QuoteBody {
   return { kind, report: readTdReportBody(r, kind === "td15") };
 }
 
-function readSignatureData(r: ByteReader, version: 3 | 4 | 5): QuoteSignatureData {
+function readSignatureData(all: Uint8Array, version: 3 | 4 | 5): QuoteSignatureData {
+  const r = new ByteReader(all, "DCAP signature data");
   const signature = r.bytes(64); //                       0
   const attestationKey = r.bytes(64); //                 64
   let certificationDataType: 5 | 6 = CERT_DATA_PCK_CHAIN;
@@ -174,7 +188,6 @@ function readSignatureData(r: ByteReader, version: 3 | 4 | 5): QuoteSignatureDat
     certificationDataType = CERT_DATA_QE_REPORT;
   }
   const qeReportBytes = qe.bytes(SGX_REPORT_BODY_SIZE);
-  const qeReport = readSgxReportBody(new ByteReader(qeReportBytes, "QE report"));
   const qeReportSignature = qe.bytes(64);
   const qeAuthData = qe.bytes(qe.u16le());
   const innerType = qe.u16le();
@@ -184,21 +197,32 @@ function readSignatureData(r: ByteReader, version: 3 | 4 | 5): QuoteSignatureDat
   // QVL verifyCertificationData: the parsed size must be the declared size.
   qe.end();
   if (qe !== r) r.end();
-  let pckChainPem: string;
-  try {
-    pckChainPem = new TextDecoder("utf-8", { fatal: true }).decode(chain);
-  } catch (cause) {
-    throw new KeywardError("ERR_DCAP_MALFORMED", "DCAP quote: PCK chain is not text", { cause });
-  }
+  let pckChainPem: string | undefined;
+  let qeReport: SgxReportBody | undefined;
   return {
     signature,
     attestationKey,
     qeReportBytes,
-    qeReport,
+    get qeReport() {
+      qeReport ??= readSgxReportBody(new ByteReader(qeReportBytes, "QE report"));
+      return qeReport;
+    },
     qeReportSignature,
     qeAuthData,
     certificationDataType,
-    pckChainPem,
+    pckChainBytes: chain,
+    // Decoded when a verifier needs the text: a warm one recognizes the bytes it verified before.
+    get pckChainPem() {
+      if (pckChainPem === undefined) {
+        try {
+          pckChainPem = utf8.decode(chain);
+        } catch (cause) {
+          throw new KeywardError("ERR_DCAP_MALFORMED", "DCAP quote: PCK chain is not UTF-8 text", { cause });
+        }
+      }
+      return pckChainPem;
+    },
+    attested: all.subarray(64),
   };
 }
 

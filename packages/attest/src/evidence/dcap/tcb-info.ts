@@ -171,9 +171,7 @@ function compareLevels(a: TcbLevel, b: TcbLevel): number {
 }
 
 function components(tcb: JsonFields, key: string): number[] {
-  const list = tcb.array(key, 16);
-  if (list.length !== 16) malformed(`${key} has ${list.length} entries, not 16`);
-  return list.map((c) => c.integer("svn", 255));
+  return tcb.svns(key, 16, 255);
 }
 
 function moduleFields(m: JsonFields): TdxModule {

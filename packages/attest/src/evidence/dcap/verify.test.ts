@@ -8,7 +8,8 @@ import { KeywardError } from "../../errors/keyward-error.ts";
 import { parsePemCertificates } from "../../x509/certificate.ts";
 import { collateralFromPcs, type DcapCollateral, parseCollateralJson } from "./collateral.ts";
 import { parseDcapQuote } from "./quote.ts";
-import { createDcapVerifier, intelTrustAnchor, verifyDcapQuote } from "./verify.ts";
+import { intelTrustAnchor } from "./trust-anchor.ts";
+import { createDcapVerifier, verifyDcapQuote } from "./verify.ts";
 
 const vectors = dcapVectors();
 const verifier = createDcapVerifier();
@@ -269,6 +270,31 @@ describe("DCAP negative cases (MANIFEST note E)", () => {
     assert.equal(flip(offset(sig.qeReportSignature) + 10), "ERR_DCAP_QE_REPORT_SIGNATURE_INVALID");
     assert.equal(flip(offset(sig.qeAuthData)), "ERR_DCAP_QE_REPORT_DATA_MISMATCH");
     assert.equal(flip(offset(sig.attestationKey) + 5), "ERR_DCAP_QE_REPORT_DATA_MISMATCH");
+  });
+
+  it("a warm verifier re-checks everything when the signature data differs from what it verified", () => {
+    const v = byName("automata-sgx-v3");
+    const warm = createDcapVerifier();
+    assert.equal(warm.verify(v.quote, col(v.name), v.at).tcbStatus, "SWHardeningNeeded");
+    const q = parseDcapQuote(v.quote);
+    const authAt = q.signatureData.qeAuthData.byteOffset - v.quote.byteOffset;
+    // Same QE report and signature (so the same cache slot), another QE auth data byte.
+    const bad = v.quote.slice();
+    bad[authAt] = (bad[authAt] ?? 0) ^ 0x01;
+    assert.equal(
+      codeOf(() => warm.verify(bad, col(v.name), v.at)),
+      "ERR_DCAP_QE_REPORT_DATA_MISMATCH",
+    );
+    // The cache holds a copy of what it verified: changing the caller's buffer afterwards is seen.
+    const mine = v.quote.slice();
+    assert.equal(warm.verify(mine, col(v.name), v.at).tcbStatus, "SWHardeningNeeded");
+    mine[authAt] = (mine[authAt] ?? 0) ^ 0x01;
+    assert.equal(
+      codeOf(() => warm.verify(mine, col(v.name), v.at)),
+      "ERR_DCAP_QE_REPORT_DATA_MISMATCH",
+    );
+    mine[authAt] = (mine[authAt] ?? 0) ^ 0x01;
+    assert.equal(warm.verify(mine, col(v.name), v.at).tcbStatus, "SWHardeningNeeded");
   });
 
   it("4.1.2.4.2: header fields QVL's Quote::validate refuses, each with its code", () => {

@@ -1,39 +1,30 @@
 /**
  * DCAP quote verification with Intel QVL semantics (QuoteVerification.cpp, QuoteVerifier.cpp,
  * TcbLevelCheck.cpp; see docs/dcap.md): PCK chain and CRLs, TCB Info and QE Identity, the QE
- * report, the quote signature, and the TCB status. Pure: time, anchors and collateral come in.
+ * report, the quote signature, the TDX module and the TCB status. Pure: time, anchors and
+ * collateral come in.
  *
  * @module
  */
-import type { KeyObject } from "node:crypto";
-import { bytesEqual, isAllZero } from "../../bytes/equal.ts";
-import { toHex } from "../../bytes/hex.ts";
-import { sha256 } from "../../crypto/digest.ts";
-import { p256FromRaw, verifyP256 } from "../../crypto/p256.ts";
+import { bytesEqual, concatBytes, isAllZero } from "../../bytes/equal.ts";
+import { verifyP256 } from "../../crypto/p256.ts";
 import { KeywardError } from "../../errors/keyward-error.ts";
 import type { Certificate } from "../../x509/certificate.ts";
-import { nameAttributes, parseCertificate, parsePemCertificates } from "../../x509/certificate.ts";
-import { verifyCertificateChain } from "../../x509/chain.ts";
-import { type Crl, parseCrl } from "../../x509/crl.ts";
-import { OID_COMMON_NAME } from "../../x509/oids.ts";
-import { type PckExtensions, parsePckExtensions } from "../../x509/pck-extensions.ts";
+import { parseCertificate } from "../../x509/certificate.ts";
+import type { PckExtensions } from "../../x509/pck-extensions.ts";
 import { pemBlocks } from "../../x509/pem.ts";
-import { createSignatureCache, type SignatureCache } from "../../x509/signature-cache.ts";
-import type { Platform, TcbStatus, VerifiedQuote } from "../claims.ts";
+import { createSignatureCache } from "../../x509/signature-cache.ts";
+import type { TcbStatus, VerifiedQuote } from "../claims.ts";
+import { type AttestContext, type Attested, verifyAttested } from "./attested.ts";
 import { sgxClaimsOf, tdxClaimsOf } from "./claims.ts";
-import type { DcapCollateral, SignedCollateral } from "./collateral.ts";
-import { INTEL_SGX_ROOT_CA_PEM, INTEL_SGX_ROOT_CA_SHA256 } from "./intel-root.ts";
-import { parseQeIdentity, type QeIdentity, type QeTcbStatus } from "./qe-identity.ts";
-import { type DcapQuote, parseDcapQuote, TEE_SGX } from "./quote.ts";
-import { parseTcbInfo, type TcbInfo } from "./tcb-info.ts";
-import { convergeQe, expectedTdxModule, gradePlatform, gradeQe, qeTcbStatusOf } from "./tcb-status.ts";
-
-/** A pinned root and what it vouches for. */
-export interface TrustAnchor {
-  readonly certificate: Certificate;
-  /** `hardware` for Intel's root; `simulated` for Keyward's simulation root. */
-  readonly platform: Platform;
-}
+import type { DcapCollateral } from "./collateral.ts";
+import { type PreparedCollateral, prepareCollateral } from "./prepared-collateral.ts";
+import type { QeTcbStatus } from "./qe-identity.ts";
+import { type DcapQuote, parseDcapQuote } from "./quote.ts";
+import type { TdReportBody } from "./report-body.ts";
+import type { TcbInfo, TdxModule } from "./tcb-info.ts";
+import { convergeQe, expectedTdxModule, gradePlatform, qeTcbStatusOf } from "./tcb-status.ts";
+import { intelTrustAnchor, type TrustAnchor } from "./trust-anchor.ts";
 
 /** The verdict: the normalized claims plus how the TCB status was reached. */
 export interface DcapVerdict extends VerifiedQuote {
@@ -68,47 +59,44 @@ export interface DcapVerifier {
 export interface DcapVerifierOptions {
   /** Trust anchors; default: Intel's SGX Root CA only. */
   readonly anchors?: readonly TrustAnchor[];
-  /** Bound of each cache (parsed chains, prepared collateral, signature results). */
+  /** Bound of each cache (parsed chains, signature results, attested QEs per collateral). */
   readonly cacheSize?: number;
 }
 
-interface PreparedCollateral {
-  readonly tcbInfo: TcbInfo;
-  readonly tcbChain: readonly Certificate[];
-  readonly qeIdentity: QeIdentity;
-  readonly qeChain: readonly Certificate[];
-  readonly rootCrl: Crl;
-  readonly pckCrl: Crl;
-  readonly source: DcapCollateral;
+// The status part of a verdict, for one attested QE and one TEE_TCB_SVN (TDX) or none (SGX).
+interface Conclusion {
+  readonly tcbStatus: TcbStatus;
+  readonly advisoryIds: readonly string[];
+  readonly details: Omit<DcapVerdict["details"], "padding">;
 }
 
-let intelAnchor: TrustAnchor | undefined;
-
-/** The pinned Intel SGX Root CA as a hardware trust anchor (its fingerprint checked once). */
-export function intelTrustAnchor(): TrustAnchor {
-  if (intelAnchor === undefined) {
-    const [certificate] = parsePemCertificates(INTEL_SGX_ROOT_CA_PEM, 1);
-    if (certificate === undefined || toHex(certificate.fingerprint256) !== INTEL_SGX_ROOT_CA_SHA256) {
-      throw new KeywardError(
-        "ERR_INTERNAL",
-        "the embedded Intel SGX Root CA does not match its pinned fingerprint",
-      );
-    }
-    intelAnchor = { certificate, platform: "hardware" };
-  }
-  return intelAnchor;
+// What is known for one TEE_TCB_SVN ‖ TEE_TCB_SVN2 (empty for SGX) of an attested QE.
+interface BodyFacts {
+  readonly svn: Uint8Array;
+  /** The TDX module TCB Info names for this TEE_TCB_SVN (TDX only). */
+  readonly module: TdxModule | undefined;
+  conclusion: Conclusion | undefined;
 }
 
-/** A verifier whose caches make repeated verifications cheap. */
+interface Prepared {
+  readonly collateral: PreparedCollateral;
+  /** Attested QEs by (part of) their QE report signature; each holds the exact bytes it rests on. */
+  readonly attested: Map<number, Attested>;
+  /** Per attested QE: what is known by TEE_TCB_SVN ‖ TEE_TCB_SVN2, a few values at most. */
+  readonly conclusions: WeakMap<Attested, BodyFacts[]>;
+}
+
+/**
+ * A verifier whose caches make repeated verifications cheap: collateral is parsed once per
+ * object, certificate chains once per text, and what a QE's signature data establishes (PCK
+ * chain, collateral signatures, QE report, QE identity) is kept with the exact bytes it rests on
+ * while all of it is valid. A quote from a known QE then costs its own signature check.
+ */
 export function createDcapVerifier(options: DcapVerifierOptions = {}): DcapVerifier {
   const anchors = options.anchors ?? [intelTrustAnchor()];
   const size = options.cacheSize ?? 1024;
-  const signatures = createSignatureCache(size * 8);
   const chains = boundedMap<string, readonly Certificate[]>(size);
-  const collaterals = new WeakMap<DcapCollateral, PreparedCollateral>();
-  const attestationKeys = boundedMap<string, KeyObject>(size);
-  const pckExtensions = new WeakMap<Certificate, PckExtensions>();
-  const windows = new WeakMap<PreparedCollateral, Map<string, Verified>>();
+  const collaterals = new WeakMap<DcapCollateral, Prepared>();
 
   // Chains repeat the root: reuse the anchor's parsed certificate when the bytes are the same.
   const chainOf = (pem: string): readonly Certificate[] => {
@@ -122,18 +110,15 @@ export function createDcapVerifier(options: DcapVerifierOptions = {}): DcapVerif
     }
     return chain;
   };
+  const context: AttestContext = { anchors, chainOf, signatures: createSignatureCache(size * 8) };
 
-  const prepare = (c: DcapCollateral): PreparedCollateral => {
+  const prepare = (c: DcapCollateral): Prepared => {
     let p = collaterals.get(c);
     if (p === undefined) {
       p = {
-        tcbInfo: parseTcbInfo(c.tcbInfo.body),
-        tcbChain: chainOf(c.tcbInfo.issuerChainPem),
-        qeIdentity: parseQeIdentity(c.qeIdentity.body),
-        qeChain: chainOf(c.qeIdentity.issuerChainPem),
-        rootCrl: parseCrl(c.rootCaCrl),
-        pckCrl: parseCrl(c.pckCrl),
-        source: c,
+        collateral: prepareCollateral(c, chainOf),
+        attested: boundedMap(size),
+        conclusions: new WeakMap(),
       };
       collaterals.set(c, p);
     }
@@ -143,14 +128,22 @@ export function createDcapVerifier(options: DcapVerifierOptions = {}): DcapVerif
   return {
     verify(bytes, collateral, at) {
       const quote = parseDcapQuote(bytes);
-      const c = prepare(collateral);
-      return verifyParsed(quote, c, at, anchors, {
-        signatures,
-        chainOf,
-        attestationKeys,
-        pckExtensions,
-        windows,
-      });
+      const p = prepare(collateral);
+      const sig = quote.signatureData;
+      const key = keyOf(sig.qeReportSignature);
+      const t = at.getTime();
+      let attested = p.attested.get(key);
+      if (
+        attested === undefined ||
+        attested.tdx !== (quote.body.kind !== "sgx") ||
+        t < attested.validFrom ||
+        t > attested.validUntil ||
+        !bytesEqual(attested.bytes, sig.attested)
+      ) {
+        attested = verifyAttested(quote, p.collateral, at, context);
+        p.attested.set(key, attested);
+      }
+      return conclude(quote, p, attested);
     },
   };
 }
@@ -171,201 +164,107 @@ export function verifyDcapQuote(
   );
 }
 
-function verifyParsed(
-  quote: DcapQuote,
-  c: PreparedCollateral,
-  at: Date,
-  anchors: readonly TrustAnchor[],
-  caches: Caches,
-): DcapVerdict {
-  const { signatures, chainOf, attestationKeys } = caches;
+// What the header and body add to an attested QE: the quote signature, the TDX module, the TCB
+// status, the verdict.
+function conclude(quote: DcapQuote, p: Prepared, a: Attested): DcapVerdict {
   const sig = quote.signatureData;
-  const tdx = quote.header.teeType !== TEE_SGX;
-
-  // B. PCK chain: leaf, Platform/Processor CA, root; to a pinned anchor; CRLs of both CAs.
-  const pckChain = chainOf(sig.pckChainPem);
-  if (pckChain.length !== 3) {
-    throw new KeywardError(
-      "ERR_DCAP_PCK_CHAIN_INVALID",
-      `PCK chain has ${pckChain.length} certificates, not 3`,
-    );
-  }
-  const leaf = pckChain[0] as Certificate;
-  // QVL PckCertVerifier and 4.1.2.4.4: the leaf is a PCK certificate, the next one a CA. (The
-  // root's name is not read: the chain must end at a pinned anchor, byte for byte.)
-  commonNameContains(leaf, "SGX PCK Certificate", "ERR_DCAP_PCK_CHAIN_INVALID", "PCK leaf");
-  commonNameContains(pckChain[1] as Certificate, "CA", "ERR_DCAP_PCK_CHAIN_INVALID", "PCK intermediate");
-  // QVL 4.1.2.4.6: the PCK CRL must be the one of the PCK leaf's issuer.
-  if (!bytesEqual(c.pckCrl.issuerDer, leaf.issuerDer)) {
-    throw new KeywardError(
-      "ERR_CRL_ISSUER_MISMATCH",
-      `PCK CRL is of "${c.pckCrl.issuer}", the PCK leaf's issuer is "${leaf.issuer}"`,
-    );
-  }
-  const pckPath = windowed(caches, c, `pck:${sig.pckChainPem}`, at, () => {
-    const r = verifyCertificateChain(pckChain, {
-      anchors: anchors.map((a) => a.certificate),
-      at,
-      crls: [c.rootCrl, c.pckCrl],
-      cache: signatures,
-    });
-    return {
-      anchor: r.anchor,
-      validFrom: validFrom([...pckChain, r.anchor], [c.rootCrl, c.pckCrl]),
-      validUntil: r.validUntil,
-    };
-  });
-  const anchor = anchors.find((a) => a.certificate === pckPath.anchor) as TrustAnchor;
-  let pck = caches.pckExtensions.get(leaf);
-  if (pck === undefined) {
-    pck = parsePckExtensions(leaf);
-    caches.pckExtensions.set(leaf, pck);
-  }
-
-  // C, D. TCB Info and QE Identity: signed by the TCB Signing certificate under the same anchor.
-  const tcbUntil = windowed(caches, c, "tcb", at, () =>
-    verifySignedCollateral(
-      "TCB Info",
-      c.source.tcbInfo,
-      c.tcbChain,
-      c.tcbInfo,
-      anchor,
-      c.rootCrl,
-      at,
-      signatures,
-    ),
-  ).validUntil;
-  const qeUntil = windowed(caches, c, "qe", at, () =>
-    verifySignedCollateral(
-      "QE Identity",
-      c.source.qeIdentity,
-      c.qeChain,
-      c.qeIdentity,
-      anchor,
-      c.rootCrl,
-      at,
-      signatures,
-    ),
-  ).validUntil;
-  if (c.tcbInfo.id !== (tdx ? "TDX" : "SGX")) {
-    mismatch(`TCB Info id ${c.tcbInfo.id} for a${tdx ? " TDX" : "n SGX"} quote`);
-  }
-  if (c.qeIdentity.id !== (tdx ? "TD_QE" : "QE"))
-    mismatch(`QE Identity id ${c.qeIdentity.id} for this quote`);
-  if (tdx && c.qeIdentity.version !== 2) mismatch(`TD_QE identity version ${c.qeIdentity.version}`);
-  // E.5 (4.1.2.4.10): the collateral is this platform's.
-  if (!bytesEqual(pck.fmspc, c.tcbInfo.fmspc)) {
-    mismatch(`TCB Info is for FMSPC ${toHex(c.tcbInfo.fmspc)}, the PCK certificate says ${toHex(pck.fmspc)}`);
-  }
-  if (!bytesEqual(pck.pceId, c.tcbInfo.pceId)) {
-    mismatch(
-      `TCB Info is for PCE-ID ${toHex(c.tcbInfo.pceId)}, the PCK certificate says ${toHex(pck.pceId)}`,
-    );
-  }
-
-  // E.7, E.8 (4.1.2.4.12–13): the QE report is signed by the PCK key and binds the attestation key.
-  const qe = sig.qeReport;
-  const qeOk = signatures.check(leaf.fingerprint256, sig.qeReportBytes, sig.qeReportSignature, () =>
-    verifyP256(leaf.publicKey, sig.qeReportBytes, sig.qeReportSignature),
-  );
-  if (!qeOk)
-    throw new KeywardError(
-      "ERR_DCAP_QE_REPORT_SIGNATURE_INVALID",
-      "QE report: signature by the PCK key does not verify",
-    );
-  const binding = sha256(sig.attestationKey, sig.qeAuthData);
-  if (!bytesEqual(qe.reportData.subarray(0, 32), binding) || !isAllZero(qe.reportData.subarray(32))) {
-    throw new KeywardError(
-      "ERR_DCAP_QE_REPORT_DATA_MISMATCH",
-      "QE report data is not SHA-256(attestation key ‖ QE auth data) ‖ zeros",
-    );
-  }
-
+  const info = p.collateral.tcbInfo;
   // E.10 (4.1.2.4.16): the quote signature by the attestation key over header ‖ body. Checked
   // before anything that reads the body, so a changed body byte always fails here.
-  const keyHex = toHex(sig.attestationKey);
-  let attestationKey = attestationKeys.get(keyHex);
-  if (attestationKey === undefined) {
-    attestationKey = p256FromRaw(sig.attestationKey);
-    attestationKeys.set(keyHex, attestationKey);
-  }
-  if (!verifyP256(attestationKey, quote.signed, sig.signature)) {
+  if (!verifyP256(a.attestationKey, quote.signed, sig.signature)) {
     throw new KeywardError(
       "ERR_DCAP_QUOTE_SIGNATURE_INVALID",
       "quote signature does not verify with the attestation key",
     );
   }
 
-  // E.6 (4.1.2.4.11): the TDX module is the one TCB Info names.
-  if (quote.body.kind !== "sgx") {
-    const report = quote.body.report;
-    const expected = expectedTdxModule(c.tcbInfo, report.teeTcbSvn);
-    const masked = report.seamAttributes.map((b, i) => b & (expected.attributesMask[i] ?? 0));
-    if (!bytesEqual(report.mrSignerSeam, expected.mrSigner)) {
-      throw new KeywardError(
-        "ERR_DCAP_TDX_MODULE_MISMATCH",
-        "MRSIGNERSEAM is not the TDX module signer TCB Info names",
-      );
-    }
-    if (!isAllZero(report.seamAttributes) || !bytesEqual(masked, expected.attributes)) {
-      throw new KeywardError("ERR_DCAP_TDX_MODULE_MISMATCH", "SEAMATTRIBUTES differ from TCB Info's");
-    }
+  // The rest depends on the attested QE and, for TDX, on TEE_TCB_SVN (and TEE_TCB_SVN2): what it
+  // computes is kept per value.
+  const body = quote.body;
+  const svn =
+    body.kind === "sgx"
+      ? none
+      : body.report.teeTcbSvn2 === undefined
+        ? body.report.teeTcbSvn
+        : concatBytes(body.report.teeTcbSvn, body.report.teeTcbSvn2);
+  let known = p.conclusions.get(a);
+  if (known === undefined) {
+    known = [];
+    p.conclusions.set(a, known);
+  }
+  let entry = known.find((k) => bytesEqual(k.svn, svn));
+  if (entry === undefined) {
+    entry = {
+      svn: svn.slice(),
+      module: body.kind === "sgx" ? undefined : expectedTdxModule(info, body.report.teeTcbSvn),
+      conclusion: undefined,
+    };
+    if (known.length < 16) known.push(entry);
   }
 
-  // E.9 (4.1.2.4.15): the QE is the one QE Identity describes; its TCB level.
-  const id = c.qeIdentity;
-  const attributesMasked = qe.attributes.map((b, i) => b & (id.attributesMask[i] ?? 0));
-  const problems = [
-    (qe.miscSelect & id.miscSelectMask) >>> 0 !== id.miscSelect ? "MISCSELECT" : "",
-    !bytesEqual(attributesMasked, id.attributes) ? "ATTRIBUTES" : "",
-    !bytesEqual(qe.mrSigner, id.mrSigner) ? "MRSIGNER" : "",
-    qe.isvProdId !== id.isvProdId ? "ISVPRODID" : "",
-  ].filter((p) => p !== "");
-  if (problems.length > 0) {
-    throw new KeywardError(
-      "ERR_DCAP_QE_IDENTITY_MISMATCH",
-      `QE report differs from QE Identity in ${problems.join(", ")}`,
-      {
-        detail: { fields: problems },
-      },
-    );
-  }
-  const qeLevel = gradeQe(id, qe.isvSvn);
+  // E.6 (4.1.2.4.11): the TDX module is the one TCB Info names.
+  if (body.kind !== "sgx" && entry.module !== undefined) checkTdxModule(body.report, entry.module);
 
   // E.11 (4.1.2.4.17): TCB status of the platform, converged with the QE's. A Revoked platform,
-  // TDX module or QE level ends verification here, each with its own code.
+  // TDX module or QE level ends verification here, each with its own code (and is not kept).
+  entry.conclusion ??= conclusionOf(quote, info, a);
+  const c = entry.conclusion;
+  return {
+    tee: body.kind === "sgx" ? "sgx" : "tdx",
+    quoteVersion: quote.header.version,
+    platform: a.anchor.platform,
+    tcbStatus: c.tcbStatus,
+    advisoryIds: c.advisoryIds,
+    fmspc: a.pck.fmspc,
+    claims: body.kind === "sgx" ? sgxClaimsOf(body.report) : tdxClaimsOf(body.report),
+    validUntil: new Date(a.validUntil),
+    details: { ...c.details, padding: quote.padding },
+  };
+}
+
+function checkTdxModule(report: TdReportBody, expected: TdxModule): void {
+  if (!bytesEqual(report.mrSignerSeam, expected.mrSigner)) {
+    throw new KeywardError(
+      "ERR_DCAP_TDX_MODULE_MISMATCH",
+      "MRSIGNERSEAM is not the TDX module signer TCB Info names",
+    );
+  }
+  // QVL 4.1.2.4.11.2: SEAMATTRIBUTES must be zero, and equal TCB Info's under its mask.
+  const seam = report.seamAttributes;
+  let equal = seam.byteLength === expected.attributes.byteLength;
+  for (let i = 0; equal && i < seam.byteLength; i++) {
+    equal = ((seam[i] ?? 0) & (expected.attributesMask[i] ?? 0)) === expected.attributes[i];
+  }
+  if (!isAllZero(seam) || !equal) {
+    throw new KeywardError("ERR_DCAP_TDX_MODULE_MISMATCH", "SEAMATTRIBUTES differ from TCB Info's");
+  }
+}
+
+// @throws ERR_DCAP_TCB_NOT_SUPPORTED, ERR_DCAP_TCB_REVOKED, ERR_DCAP_TDX_MODULE_REVOKED,
+//   ERR_DCAP_QE_TCB_REVOKED, ERR_DCAP_TDX_MODULE_MISMATCH
+function conclusionOf(quote: DcapQuote, info: TcbInfo, a: Attested): Conclusion {
   const body = quote.body;
   const grade = gradePlatform(
-    c.tcbInfo,
+    info,
     {
-      sgxComponents: pck.tcb.sgxTcbComponents,
-      pceSvn: pck.tcb.pceSvn,
+      sgxComponents: a.pck.tcb.sgxTcbComponents,
+      pceSvn: a.pck.tcb.pceSvn,
       ...(body.kind === "sgx" ? {} : { teeTcbSvn: body.report.teeTcbSvn }),
       ...(body.kind === "td15" && body.report.teeTcbSvn2 !== undefined
         ? { teeTcbSvn2: body.report.teeTcbSvn2 }
         : {}),
     },
-    qeLevel,
+    a.qeLevel,
   );
-  const qeTcbStatus = qeTcbStatusOf(qeLevel);
-  const tcbStatus = convergeQe(grade.platformStatus, qeTcbStatus);
-  const advisoryIds = [...new Set([...grade.advisoryIds, ...qeLevel.advisoryIds])].sort();
-  const claims = quote.body.kind === "sgx" ? sgxClaimsOf(quote.body.report) : tdxClaimsOf(quote.body.report);
-  const validUntil = new Date(Math.min(pckPath.validUntil.getTime(), tcbUntil.getTime(), qeUntil.getTime()));
+  const qeTcbStatus = qeTcbStatusOf(a.qeLevel);
   return {
-    tee: tdx ? "tdx" : "sgx",
-    quoteVersion: quote.header.version,
-    platform: anchor.platform,
-    tcbStatus,
-    advisoryIds,
-    fmspc: pck.fmspc,
-    claims,
-    validUntil,
+    tcbStatus: convergeQe(grade.platformStatus, qeTcbStatus),
+    advisoryIds: Object.freeze([...new Set([...grade.advisoryIds, ...a.qeLevel.advisoryIds])].sort()),
     details: {
       platformTcbStatus: grade.platformStatus,
       qeTcbStatus,
       tcbDate: (grade.tdxLevel ?? grade.sgxLevel).tcbDate,
-      tcbEvaluationDataNumber: c.tcbInfo.tcbEvaluationDataNumber,
+      tcbEvaluationDataNumber: info.tcbEvaluationDataNumber,
       ...(grade.module === undefined
         ? {}
         : {
@@ -375,121 +274,19 @@ function verifyParsed(
               status: grade.module.level.tcbStatus,
             },
           }),
-      pck: { ...pck, issuer: leaf.issuer, serial: leaf.serialNumber },
-      padding: quote.padding,
+      pck: { ...a.pck, issuer: a.leaf.issuer, serial: a.leaf.serialNumber },
     },
   };
 }
 
-function verifySignedCollateral(
-  what: string,
-  signed: SignedCollateral,
-  chain: readonly Certificate[],
-  parsed: { readonly issueDate: Date; readonly nextUpdate: Date },
-  anchor: TrustAnchor,
-  rootCrl: Crl,
-  at: Date,
-  signatures: SignatureCache,
-): Verified {
-  // QVL TCBSigningChain / EXPECTED_CERTIFICATE_COUNT_IN_TCB_CHAIN: TCB Signing certificate, root.
-  if (chain.length !== 2) {
-    throw new KeywardError(
-      "ERR_DCAP_TCB_SIGNING_CHAIN_INVALID",
-      `${what}: issuer chain has ${chain.length} certificates, not 2`,
-    );
-  }
-  commonNameContains(chain[0] as Certificate, "SGX TCB Signing", "ERR_DCAP_TCB_SIGNING_CHAIN_INVALID", what);
-  const path = verifyCertificateChain(chain, {
-    anchors: [anchor.certificate],
-    at,
-    crls: [rootCrl],
-    cache: signatures,
-  });
-  const signer = path.path[0];
-  if (signer === undefined)
-    throw new KeywardError("ERR_X509_PATH_INVALID", `${what}: issuer chain has no signing certificate`);
-  const ok = signatures.check(signer.fingerprint256, signed.body, signed.signature, () =>
-    verifyP256(signer.publicKey, signed.body, signed.signature),
-  );
-  if (!ok)
-    throw new KeywardError("ERR_DCAP_COLLATERAL_SIGNATURE_INVALID", `${what}: signature does not verify`);
-  if (at < parsed.issueDate || at > parsed.nextUpdate) {
-    throw new KeywardError(
-      "ERR_DCAP_COLLATERAL_EXPIRED",
-      `${what} is valid ${parsed.issueDate.toISOString()}..${parsed.nextUpdate.toISOString()}, not at ${at.toISOString()}`,
-      { detail: { issueDate: parsed.issueDate.toISOString(), nextUpdate: parsed.nextUpdate.toISOString() } },
-    );
-  }
-  return {
-    anchor: path.anchor,
-    validFrom: new Date(
-      Math.max(validFrom([...chain, path.anchor], [rootCrl]).getTime(), parsed.issueDate.getTime()),
-    ),
-    validUntil: new Date(Math.min(path.validUntil.getTime(), parsed.nextUpdate.getTime())),
-  };
-}
+const none = new Uint8Array(0);
 
-/** A check that passed, and the time window in which it passes again with the same inputs. */
-interface Verified {
-  readonly anchor: Certificate;
-  readonly validFrom: Date;
-  readonly validUntil: Date;
-}
-
-interface Caches {
-  readonly signatures: SignatureCache;
-  readonly chainOf: (pem: string) => readonly Certificate[];
-  readonly attestationKeys: Map<string, KeyObject>;
-  readonly pckExtensions: WeakMap<Certificate, PckExtensions>;
-  readonly windows: WeakMap<PreparedCollateral, Map<string, Verified>>;
-}
-
-// Chains, CRLs and signed collateral that verified once verify again, with the same bytes, at any
-// time inside their validity window: signatures and revocation do not depend on the time. Outside
-// the window the full check runs again and reports exactly what failed.
-function windowed(
-  caches: Caches,
-  c: PreparedCollateral,
-  key: string,
-  at: Date,
-  verify: () => Verified,
-): Verified {
-  let m = caches.windows.get(c);
-  if (m === undefined) {
-    m = new Map();
-    caches.windows.set(c, m);
-  }
-  const hit = m.get(key);
-  if (hit !== undefined && at >= hit.validFrom && at <= hit.validUntil) return hit;
-  const fresh = verify();
-  if (m.size > 1024) m.clear();
-  m.set(key, fresh);
-  return fresh;
-}
-
-function validFrom(certs: readonly Certificate[], crls: readonly Crl[]): Date {
-  let t = 0;
-  for (const cert of certs) t = Math.max(t, cert.notBefore.getTime());
-  for (const crl of crls) t = Math.max(t, crl.thisUpdate.getTime());
-  return new Date(t);
-}
-
-// QVL BaseVerifier::commonNameContains.
-function commonNameContains(
-  cert: Certificate,
-  phrase: string,
-  code: "ERR_DCAP_PCK_CHAIN_INVALID" | "ERR_DCAP_TCB_SIGNING_CHAIN_INVALID",
-  what: string,
-): void {
-  if (!nameAttributes(cert.subjectDer, OID_COMMON_NAME).some((cn) => cn.includes(phrase))) {
-    throw new KeywardError(code, `${what}: subject CN does not contain "${phrase}"`, {
-      detail: { subject: cert.subject },
-    });
-  }
-}
-
-function mismatch(message: string): never {
-  throw new KeywardError("ERR_DCAP_COLLATERAL_MISMATCH", message);
+// A map key from six bytes of a QE report signature: r is uniformly random, so distinct QEs
+// differ here; a collision only costs a full check, since a hit must match the bytes exactly.
+function keyOf(signature: Uint8Array): number {
+  let k = 0;
+  for (let i = 0; i < 6; i++) k = k * 256 + (signature[i] ?? 0);
+  return k;
 }
 
 function boundedMap<K, V>(max: number): Map<K, V> {
