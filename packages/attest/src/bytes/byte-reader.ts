@@ -7,6 +7,12 @@
 import { KeywardError } from "../errors/keyward-error.ts";
 
 /**
+ * The name of a structure in error messages: a string, or an object that makes it on demand (a
+ * nested reader names itself after its parent only when a message needs it).
+ */
+export type StructureName = string | { toString(): string };
+
+/**
  * A cursor over untrusted bytes. Byte fields come back as views into the input (no copies):
  * copy before you keep them past the input's lifetime.
  */
@@ -16,7 +22,7 @@ export class ByteReader {
   readonly #start: number;
   readonly #length: number;
   #dataView: DataView | undefined;
-  readonly #what: string;
+  readonly #what: StructureName;
   #offset = 0;
 
   /**
@@ -24,7 +30,7 @@ export class ByteReader {
    * @param start, end the window of `bytes` to read (default: all of it); nested readers use it
    *   to share one array instead of making a view per element.
    */
-  constructor(bytes: Uint8Array, what: string, start = 0, end: number = bytes.byteLength) {
+  constructor(bytes: Uint8Array, what: StructureName, start = 0, end: number = bytes.byteLength) {
     if (
       !(
         Number.isSafeInteger(start) &&
@@ -51,7 +57,7 @@ export class ByteReader {
 
   /** The name given at construction, for messages of callers. */
   get what(): string {
-    return this.#what;
+    return String(this.#what);
   }
 
   /** Bytes consumed so far. */

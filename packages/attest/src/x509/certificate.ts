@@ -5,6 +5,7 @@
  * @module
  */
 import { createHash, type KeyObject } from "node:crypto";
+import { bytesEqual } from "../bytes/equal.ts";
 import { toHex } from "../bytes/hex.ts";
 import { KeywardError } from "../errors/keyward-error.ts";
 import { DerReader, TAG } from "./der.ts";
@@ -63,6 +64,8 @@ export interface Certificate {
   readonly subject: string;
   /** Display form of the issuer Name. */
   readonly issuer: string;
+  /** The subject's commonName values (X.520, OID 2.5.4.3), in order. */
+  readonly subjectCommonNames: readonly string[];
   /** The subject Name's DER, for exact matching. */
   readonly subjectDer: Uint8Array;
   /** The issuer Name's DER, for exact matching. */
@@ -129,20 +132,21 @@ export function parseCertificate(der: Uint8Array): Certificate {
     const list = new DerReader(extWrapper.content, "X.509 extensions", 2).enter(TAG.SEQUENCE, "Extensions");
     while (!list.done) {
       if (extensions.length >= MAX_EXTENSIONS) malformed(`more than ${MAX_EXTENSIONS} extensions`);
-      const ext = list.enter(TAG.SEQUENCE, "Extension");
-      const oid = ext.oid("extnID");
-      const critical = ext.peekTag() === TAG.BOOLEAN ? ext.boolean("critical") : false;
-      const value = ext.octetString("extnValue");
-      ext.end();
+      const ext = list.open(TAG.SEQUENCE, "Extension");
+      const oid = list.oid("extnID");
+      const critical = list.peekTag() === TAG.BOOLEAN ? list.boolean("critical") : false;
+      const value = list.octetString("extnValue");
+      list.close(ext, "Extension");
       if (extensions.some((e) => e.oid === oid)) malformed(`extension ${oid} appears twice`); // RFC 5280 §4.2
       extensions.push({ oid, critical, value });
     }
   }
   tbs.end();
   checkName(issuer.content);
-  checkName(subject.content);
+  const commonNames = checkName(subject.content, COMMON_NAME);
   const { isCa, pathLength } = basicConstraints(extensions);
   return new ParsedCertificate({
+    commonNames,
     der,
     tbs: tbsElement.encoded,
     serial,
@@ -162,6 +166,7 @@ export function parseCertificate(der: Uint8Array): Certificate {
 }
 
 interface CertificateFields {
+  readonly commonNames: readonly Uint8Array[];
   readonly der: Uint8Array;
   readonly tbs: Uint8Array;
   readonly serial: Uint8Array;
@@ -198,6 +203,7 @@ class ParsedCertificate implements Certificate {
   readonly keyUsage: ReadonlySet<KeyUsage> | undefined;
   readonly extensions: readonly Extension[];
   readonly #keyInfo: SubjectKeyInfo;
+  readonly #commonNames: readonly Uint8Array[];
   #publicKey: KeyObject | undefined;
   #fingerprint: Uint8Array | undefined;
   #subject: string | undefined;
@@ -221,6 +227,11 @@ class ParsedCertificate implements Certificate {
     this.keyUsage = f.keyUsage;
     this.extensions = f.extensions;
     this.#keyInfo = f.keyInfo;
+    this.#commonNames = f.commonNames;
+  }
+
+  get subjectCommonNames(): readonly string[] {
+    return this.#commonNames.map((v) => utf8.decode(v));
   }
 
   get publicKey(): KeyObject {
@@ -324,21 +335,28 @@ export function nameAttributes(name: Uint8Array, oid: string): string[] {
 
 /**
  * Checks the structure of a Name's DER content (RDNs of type-value pairs, OIDs minimal) without
- * making its display text.
+ * making its display text; returns the values of the attribute whose OID content is `keep`.
  * @throws ERR_DER_MALFORMED
  */
-export function checkName(content: Uint8Array): void {
+export function checkName(content: Uint8Array, keep?: Uint8Array): Uint8Array[] {
+  const kept: Uint8Array[] = [];
   const rdns = new DerReader(content, "X.509 Name", 2);
   while (!rdns.done) {
-    const set = rdns.enter(TAG.SET, "RelativeDistinguishedName");
-    while (!set.done) {
-      const atv = set.enter(TAG.SEQUENCE, "AttributeTypeAndValue");
-      atv.oidBytes("type");
-      atv.any();
-      atv.end();
+    const set = rdns.open(TAG.SET, "RelativeDistinguishedName");
+    while (!rdns.at(set)) {
+      const atv = rdns.open(TAG.SEQUENCE, "AttributeTypeAndValue");
+      const type = rdns.oidBytes("type");
+      const value = rdns.any();
+      rdns.close(atv, "AttributeTypeAndValue");
+      if (keep !== undefined && bytesEqual(type, keep)) kept.push(value.content);
     }
+    rdns.close(set, "RelativeDistinguishedName");
   }
+  return kept;
 }
+
+// 2.5.4.3 (commonName), DER content bytes.
+const COMMON_NAME = Uint8Array.of(0x55, 0x04, 0x03);
 
 function contentOf(name: Uint8Array): Uint8Array {
   const r = new DerReader(name, "X.509 Name", 1);

@@ -64,14 +64,14 @@ export function parseCrl(der: Uint8Array): Crl {
       const entries = tbs.enter(TAG.SEQUENCE, "revokedCertificates");
       while (!entries.done) {
         if (revoked.length >= MAX_REVOKED) malformed(`more than ${MAX_REVOKED} entries`);
-        const entry = entries.enter(TAG.SEQUENCE, "revokedCertificate");
-        revoked.push(entry.unsignedInteger("userCertificate"));
+        const end = entries.open(TAG.SEQUENCE, "revokedCertificate");
+        revoked.push(entries.unsignedInteger("userCertificate"));
         // The revocation date is not used: revoked is revoked. Only its form is checked.
-        const when = entry.peekTag();
+        const when = entries.peekTag();
         if (when !== TAG.UTC_TIME && when !== TAG.GENERALIZED_TIME) malformed("revocationDate is not a time");
-        entry.skip(when, "revocationDate");
-        if (!entry.done) entry.skip(TAG.SEQUENCE, "crlEntryExtensions");
-        entry.end();
+        entries.skip(when, "revocationDate");
+        if (!entries.at(end)) entries.skip(TAG.SEQUENCE, "crlEntryExtensions");
+        entries.close(end, "revokedCertificate");
       }
     }
     const extensionOids: string[] = [];

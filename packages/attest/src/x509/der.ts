@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ByteReader } from "../bytes/byte-reader.ts";
+import { ByteReader, type StructureName } from "../bytes/byte-reader.ts";
 import { KeywardError } from "../errors/keyward-error.ts";
 
 /** Universal tags used by X.509. */
@@ -45,19 +45,38 @@ export class DerReader {
   readonly #r: ByteReader;
   readonly #bytes: Uint8Array;
   readonly #depth: number;
+  // "<parent> <field>", made only for a message.
+  readonly #parent: StructureName;
+  readonly #field: string | undefined;
   // The tag and content window of the element #header just read.
   #tag = 0;
   #contentStart = 0;
   #contentLength = 0;
 
   /**
-   * @param start, end the window of `bytes` to read (default: all of it), as `enter` makes them.
+   * @param what names the structure in error messages.
+   * @param start, end the window of `bytes` to read (default: all of it); `enter` also passes the
+   *   field, which is appended to `what` in messages.
    */
-  constructor(bytes: Uint8Array, what: string, depth = 0, start = 0, end: number = bytes.byteLength) {
-    if (depth > MAX_DEPTH) malformed(what, `nesting deeper than ${MAX_DEPTH}`);
+  constructor(
+    bytes: Uint8Array,
+    what: StructureName,
+    depth = 0,
+    start = 0,
+    end: number = bytes.byteLength,
+    field?: string,
+  ) {
+    this.#parent = what;
+    this.#field = field;
+    if (depth > MAX_DEPTH) malformed(this, `nesting deeper than ${MAX_DEPTH}`);
     this.#bytes = bytes;
-    this.#r = new ByteReader(bytes, what, start, end);
+    this.#r = new ByteReader(bytes, this, start, end);
     this.#depth = depth;
+  }
+
+  /** The structure's name, as error messages give it. */
+  toString(): string {
+    return this.#field === undefined ? String(this.#parent) : `${String(this.#parent)} ${this.#field}`;
   }
 
   /** True when every byte has been read. */
@@ -91,13 +110,28 @@ export class DerReader {
     this.#expect(tag, field);
     const start = this.#contentStart;
     this.#r.skip(this.#contentLength);
-    return new DerReader(
-      this.#bytes,
-      `${this.#r.what} ${field}`,
-      this.#depth + 1,
-      start,
-      start + this.#contentLength,
-    );
+    return new DerReader(this.#bytes, this, this.#depth + 1, start, start + this.#contentLength, field);
+  }
+
+  /**
+   * Steps into a constructed element with `tag` in place: the reads that follow are its content,
+   * until {@link close} with the returned end checks they used exactly that. No reader is made
+   * (for the many small SEQUENCEs of CRL entries and names).
+   */
+  open(tag: number, field: string): number {
+    this.#expect(tag, field);
+    return this.#contentStart + this.#contentLength;
+  }
+
+  /** Ends an element stepped into with {@link open}: the cursor must be exactly at its end. */
+  close(end: number, field: string): void {
+    const at = this.#r.position;
+    if (at !== end) malformed(this, `${field}: content ${at < end ? "left unread" : "overruns its length"}`);
+  }
+
+  /** True when the cursor is at `end`, the end of an element stepped into with {@link open}. */
+  at(end: number): boolean {
+    return this.#r.position >= end;
   }
 
   /** Consumes the next element, which must have `tag`, without keeping it. */
@@ -115,11 +149,11 @@ export class DerReader {
   unsignedInteger(field: string): Uint8Array {
     this.#expect(TAG.INTEGER, field);
     const [n, c0, c1] = this.#leading();
-    if (n === 0) malformed(this.#r.what, `${field}: empty INTEGER`);
+    if (n === 0) malformed(this, `${field}: empty INTEGER`);
     if (n > 1 && ((c0 === 0 && c1 < 0x80) || (c0 === 0xff && c1 >= 0x80))) {
-      malformed(this.#r.what, `${field}: non-minimal INTEGER`);
+      malformed(this, `${field}: non-minimal INTEGER`);
     }
-    if (c0 >= 0x80) malformed(this.#r.what, `${field}: negative INTEGER`);
+    if (c0 >= 0x80) malformed(this, `${field}: negative INTEGER`);
     const c = this.#r.bytes(n);
     return c0 === 0 && n > 1 ? c.subarray(1) : c;
   }
@@ -128,9 +162,9 @@ export class DerReader {
   smallInteger(field: string, tag: number = TAG.INTEGER): number {
     this.#expect(tag, field);
     const [n, c0, c1] = this.#leading();
-    if (n === 0 || n > 6) malformed(this.#r.what, `${field}: INTEGER of ${n} bytes`);
-    if (n > 1 && c0 === 0 && c1 < 0x80) malformed(this.#r.what, `${field}: non-minimal INTEGER`);
-    if (c0 >= 0x80) malformed(this.#r.what, `${field}: negative INTEGER`);
+    if (n === 0 || n > 6) malformed(this, `${field}: INTEGER of ${n} bytes`);
+    if (n > 1 && c0 === 0 && c1 < 0x80) malformed(this, `${field}: non-minimal INTEGER`);
+    if (c0 >= 0x80) malformed(this, `${field}: negative INTEGER`);
     let value = 0;
     for (let i = 0; i < n; i++) value = value * 256 + this.#r.u8();
     return value;
@@ -140,7 +174,7 @@ export class DerReader {
   boolean(field: string): boolean {
     this.#expect(TAG.BOOLEAN, field);
     const [n, c0] = this.#leading();
-    if (n !== 1 || (c0 !== 0 && c0 !== 0xff)) malformed(this.#r.what, `${field}: not a DER BOOLEAN`);
+    if (n !== 1 || (c0 !== 0 && c0 !== 0xff)) malformed(this, `${field}: not a DER BOOLEAN`);
     this.#r.skip(1);
     return c0 === 0xff;
   }
@@ -151,14 +185,14 @@ export class DerReader {
     const start = this.#contentStart;
     const n = this.#contentLength;
     this.#r.skip(n);
-    return oidText(this.#bytes, start, start + n, this.#r.what, field);
+    return oidText(this.#bytes, start, start + n, this, field);
   }
 
   /** An OBJECT IDENTIFIER's content bytes, checked as strictly as {@link oid} but not decoded. */
   oidBytes(field: string): Uint8Array {
     this.#expect(TAG.OID, field);
     const c = this.#r.bytes(this.#contentLength);
-    checkOid(c, this.#r.what, field);
+    checkOid(c, this, field);
     return c;
   }
 
@@ -172,7 +206,7 @@ export class DerReader {
   bitStringBytes(field: string): Uint8Array {
     this.#expect(TAG.BIT_STRING, field);
     const [n, c0] = this.#leading();
-    if (n === 0 || c0 !== 0) malformed(this.#r.what, `${field}: BIT STRING with unused bits`);
+    if (n === 0 || c0 !== 0) malformed(this, `${field}: BIT STRING with unused bits`);
     this.#r.skip(1);
     return this.#r.bytes(n - 1);
   }
@@ -181,27 +215,38 @@ export class DerReader {
   time(field: string): Date {
     this.#header();
     const tag = this.#tag;
-    const s = ascii.decode(this.#r.bytes(this.#contentLength));
-    const utc = tag === TAG.UTC_TIME ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
-    const gen = tag === TAG.GENERALIZED_TIME ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
-    const m = utc ?? gen;
-    if (m === null) return malformed(this.#r.what, `${field}: not a UTCTime or GeneralizedTime in Zulu`);
-    const yy = Number(m[1]);
+    const n = this.#contentLength;
+    const at = this.#contentStart;
+    this.#r.skip(n);
+    // YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ, read in place: the year, then five two-digit fields.
+    const yearDigits = tag === TAG.UTC_TIME ? 2 : tag === TAG.GENERALIZED_TIME ? 4 : 0;
+    const bytes = this.#bytes;
+    let ok = yearDigits !== 0 && n === yearDigits + 11 && bytes[at + n - 1] === 0x5a;
+    const f = [0, 0, 0, 0, 0, 0]; // year, month, day, hour, minute, second
+    for (let i = 0, part = 0, width = yearDigits; ok && part < 6; part++, width = 2) {
+      let v = 0;
+      for (let k = 0; k < width; k++, i++) {
+        const d = (bytes[at + i] ?? 0) - 0x30;
+        ok = ok && d >= 0 && d <= 9;
+        v = v * 10 + d;
+      }
+      f[part] = v;
+    }
+    if (!ok) malformed(this, `${field}: not a UTCTime or GeneralizedTime in Zulu`);
+    const [yy = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0] = f;
     // RFC 5280 §4.1.2.5.1: UTCTime years 50..99 are 19xx, 00..49 are 20xx.
-    const year = utc !== null ? (yy >= 50 ? 1900 + yy : 2000 + yy) : yy;
-    const [, , mo, d, h, mi, se] = m.map(Number);
-    const t = Date.UTC(year, (mo ?? 0) - 1, d, h, mi, se);
+    const year = yearDigits === 2 ? (yy >= 50 ? 1900 + yy : 2000 + yy) : yy;
+    const t = Date.UTC(year, mo - 1, d, h, mi, se);
     const date = new Date(t);
-    if (Number.isNaN(t) || date.getUTCDate() !== d || date.getUTCHours() !== h) {
-      malformed(this.#r.what, `${field}: invalid date ${s}`);
+    if (mo < 1 || mo > 12 || date.getUTCDate() !== d || h > 23 || mi > 59 || se > 59) {
+      malformed(this, `${field}: invalid date ${ascii.decode(bytes.subarray(at, at + n))}`);
     }
     return date;
   }
 
   /** Fails unless every byte was read. */
   end(): void {
-    if (!this.done)
-      malformed(this.#r.what, `${this.#r.remaining} unexpected bytes at offset ${this.#r.offset}`);
+    if (!this.done) malformed(this, `${this.#r.remaining} unexpected bytes at offset ${this.#r.offset}`);
   }
 
   // Reads the next header, which must have `tag`; the content is next, #contentLength long (and
@@ -224,18 +269,18 @@ export class DerReader {
   #header(): void {
     const start = this.#r.offset;
     const tag = this.#r.u8();
-    if ((tag & 0x1f) === 0x1f) malformed(this.#r.what, `multi-byte tag at offset ${start}`);
+    if ((tag & 0x1f) === 0x1f) malformed(this, `multi-byte tag at offset ${start}`);
     const first = this.#r.u8();
     let length = first;
-    if (first === 0x80) malformed(this.#r.what, `indefinite length at offset ${start}`);
+    if (first === 0x80) malformed(this, `indefinite length at offset ${start}`);
     if (first > 0x80) {
       const n = first & 0x7f;
-      if (n > 4) malformed(this.#r.what, `length of ${n} bytes at offset ${start}`);
+      if (n > 4) malformed(this, `length of ${n} bytes at offset ${start}`);
       length = 0;
       for (let i = 0; i < n; i++) length = length * 256 + this.#r.u8();
       // X.690 §10.1: the definite form with the minimum number of octets.
       if (length < 0x80 || (n > 1 && length < 256 ** (n - 1))) {
-        malformed(this.#r.what, `non-minimal length at offset ${start}`);
+        malformed(this, `non-minimal length at offset ${start}`);
       }
     }
     this.#tag = tag;
@@ -245,14 +290,14 @@ export class DerReader {
 
   #wrongTag(field: string, got: number, tag: number, at: number): never {
     return malformed(
-      this.#r.what,
+      this,
       `${field}: tag 0x${got.toString(16)} at offset ${at}, expected 0x${tag.toString(16)}`,
     );
   }
 }
 
 // The same rules as decodeOid, without building the text.
-function checkOid(c: Uint8Array, what: string, field: string): void {
+function checkOid(c: Uint8Array, what: StructureName, field: string): void {
   if (c.byteLength === 0 || c.byteLength > 64) malformed(what, `${field}: OID of ${c.byteLength} bytes`);
   let value = 0;
   let fresh = true;
@@ -277,7 +322,7 @@ const oidTable: OidNode = { next: new Map() };
 let oidNodes = 0;
 const MAX_OID_NODES = 4096;
 
-function oidText(bytes: Uint8Array, start: number, end: number, what: string, field: string): string {
+function oidText(bytes: Uint8Array, start: number, end: number, what: StructureName, field: string): string {
   let node = oidTable;
   for (let i = start; i < end; i++) {
     const b = bytes[i] ?? 0;
@@ -295,7 +340,7 @@ function oidText(bytes: Uint8Array, start: number, end: number, what: string, fi
 }
 
 /** Decodes OID content bytes strictly (minimal base-128 arcs). */
-export function decodeOid(c: Uint8Array, what: string, field: string): string {
+export function decodeOid(c: Uint8Array, what: StructureName, field: string): string {
   if (c.byteLength === 0 || c.byteLength > 64) malformed(what, `${field}: OID of ${c.byteLength} bytes`);
   const arcs: number[] = [];
   let value = 0;
@@ -316,6 +361,6 @@ export function decodeOid(c: Uint8Array, what: string, field: string): string {
   return [...head, ...arcs.slice(1)].join(".");
 }
 
-function malformed(what: string, message: string): never {
+function malformed(what: StructureName, message: string): never {
   throw new KeywardError("ERR_DER_MALFORMED", `${what}: ${message}`);
 }

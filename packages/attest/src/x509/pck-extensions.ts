@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { bytesEqual } from "../bytes/equal.ts";
 import { KeywardError } from "../errors/keyward-error.ts";
 import { type Certificate, findExtension } from "./certificate.ts";
 import { DerReader, decodeOid, TAG } from "./der.ts";
@@ -120,29 +119,32 @@ function read(value: Uint8Array): PckExtensions {
 // 1.2.840.113741.1.13.1.2 (OID_SGX.TCB), DER content bytes.
 const TCB_OID = Uint8Array.of(0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01, 0x02);
 
+function underTcb(oid: Uint8Array): boolean {
+  for (let i = 0; i < TCB_OID.byteLength; i++) if (oid[i] !== TCB_OID[i]) return false;
+  return true;
+}
+
 function readTcb(r: DerReader): PckExtensions["tcb"] {
   const components: (number | undefined)[] = new Array(16).fill(undefined);
   let pceSvn: number | undefined;
   let cpuSvn: Uint8Array | undefined;
   while (!r.done) {
-    const pair = r.enter(TAG.SEQUENCE, "TCB entry");
+    const pair = r.open(TAG.SEQUENCE, "TCB entry");
     // Compared as bytes: 1.2.840.113741.1.13.1.2.N is the TCB OID's encoding followed by one byte N.
-    const oid = pair.oidBytes("id");
+    const oid = r.oidBytes("id");
     const arc =
-      oid.byteLength === TCB_OID.byteLength + 1 && bytesEqual(oid.subarray(0, TCB_OID.byteLength), TCB_OID)
-        ? (oid[TCB_OID.byteLength] ?? 0)
-        : 0;
+      oid.byteLength === TCB_OID.byteLength + 1 && underTcb(oid) ? (oid[TCB_OID.byteLength] ?? 0) : 0;
     if (arc >= 1 && arc <= 16) {
       if (components[arc - 1] !== undefined) fail(`TCB component ${arc} appears twice`);
-      components[arc - 1] = pair.smallInteger(`SGX TCB component ${arc}`);
+      components[arc - 1] = r.smallInteger("SGX TCB component SVN");
     } else if (arc === 17) {
-      pceSvn = pair.smallInteger("PCESVN");
+      pceSvn = r.smallInteger("PCESVN");
     } else if (arc === 18) {
-      cpuSvn = sized(pair.octetString("CPUSVN"), 16, "CPUSVN");
+      cpuSvn = sized(r.octetString("CPUSVN"), 16, "CPUSVN");
     } else {
       fail(`unknown TCB entry ${decodeOid(oid, "PCK SGX extension", "TCB entry")}`);
     }
-    pair.end();
+    r.close(pair, "TCB entry");
   }
   const sgxTcbComponents = components.filter((c): c is number => c !== undefined);
   if (sgxTcbComponents.length !== 16 || pceSvn === undefined || cpuSvn === undefined) {

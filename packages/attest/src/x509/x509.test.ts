@@ -253,6 +253,27 @@ describe("strict DER", () => {
     assert.throws(() => read(0x01, 0x01, 0x01).boolean("b"), { code: "ERR_DER_MALFORMED" });
     assert.throws(() => read(0x1f, 0x81, 0x01, 0x00).any(), { code: "ERR_DER_MALFORMED" });
   });
+  it("reads UTCTime and GeneralizedTime in Zulu only, and refuses impossible dates", () => {
+    const time = (tag: number, text: string) =>
+      read(tag, text.length, ...[...text].map((c) => c.charCodeAt(0))).time("t");
+    assert.equal(time(0x17, "250701120000Z").toISOString(), "2025-07-01T12:00:00.000Z");
+    assert.equal(time(0x17, "490101000000Z").getUTCFullYear(), 2049);
+    assert.equal(time(0x17, "500101000000Z").getUTCFullYear(), 1950);
+    assert.equal(time(0x18, "20491231235959Z").toISOString(), "2049-12-31T23:59:59.000Z");
+    for (const [tag, text] of [
+      [0x17, "250701120000"],
+      [0x17, "2507011200Z"],
+      [0x18, "20250701120000.5Z"],
+      [0x17, "251301120000Z"],
+      [0x17, "250230120000Z"],
+      [0x17, "250701126000Z"],
+      [0x17, "25070112000aZ"],
+      [0x04, "250701120000Z"],
+    ] as const) {
+      assert.throws(() => time(tag, text), { code: "ERR_DER_MALFORMED" }, text);
+    }
+  });
+
   it("decodes OIDs and rejects non-minimal arcs", () => {
     assert.equal(read(0x06, 0x03, 0x55, 0x1d, 0x13).oid("o"), "2.5.29.19");
     assert.throws(() => read(0x06, 0x02, 0x80, 0x01).oid("o"), { code: "ERR_DER_MALFORMED" });

@@ -18,9 +18,8 @@ import { toHex } from "../../bytes/hex.ts";
 import { sha256 } from "../../crypto/digest.ts";
 import { p256FromRaw, verifyP256 } from "../../crypto/p256.ts";
 import { KeywardError } from "../../errors/keyward-error.ts";
-import { type Certificate, nameAttributes } from "../../x509/certificate.ts";
+import type { Certificate } from "../../x509/certificate.ts";
 import { verifyCertificateChain } from "../../x509/chain.ts";
-import { OID_COMMON_NAME } from "../../x509/oids.ts";
 import { type PckExtensions, parsePckExtensions } from "../../x509/pck-extensions.ts";
 import type { SignatureCache } from "../../x509/signature-cache.ts";
 import type { SignedCollateral } from "./collateral.ts";
@@ -248,7 +247,7 @@ function commonNameContains(
   code: "ERR_DCAP_PCK_CHAIN_INVALID" | "ERR_DCAP_TCB_SIGNING_CHAIN_INVALID",
   what: string,
 ): void {
-  if (!nameAttributes(cert.subjectDer, OID_COMMON_NAME).some((cn) => cn.includes(phrase))) {
+  if (!cert.subjectCommonNames.some((cn) => cn.includes(phrase))) {
     throw new KeywardError(code, `${what}: subject CN does not contain "${phrase}"`, {
       detail: { subject: cert.subject },
     });
