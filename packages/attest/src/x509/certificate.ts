@@ -5,45 +5,13 @@
  * @module
  */
 import { createHash, type KeyObject } from "node:crypto";
-import { bytesEqual } from "../bytes/equal.ts";
 import { toHex } from "../bytes/hex.ts";
 import { KeywardError } from "../errors/keyward-error.ts";
 import { DerReader, TAG } from "./der.ts";
-import { NAME_ATTRIBUTES, OID_EXT } from "./oids.ts";
+import { basicConstraints, type Extension, type KeyUsage, keyUsage } from "./extensions.ts";
+import { COMMON_NAME, checkName, contentOf, nameToString, utf8 } from "./name.ts";
 import { pemBlocks, toPem } from "./pem.ts";
 import { importSubjectKey, readSubjectKeyInfo, type SubjectKeyInfo } from "./public-key.ts";
-
-/** Key usages of RFC 5280 §4.2.1.3, by bit. */
-export type KeyUsage =
-  | "digitalSignature"
-  | "nonRepudiation"
-  | "keyEncipherment"
-  | "dataEncipherment"
-  | "keyAgreement"
-  | "keyCertSign"
-  | "cRLSign"
-  | "encipherOnly"
-  | "decipherOnly";
-
-/** The key usages in bit order (bit 0 = digitalSignature), for parsing and for building. */
-export const KEY_USAGE_BITS: readonly KeyUsage[] = [
-  "digitalSignature",
-  "nonRepudiation",
-  "keyEncipherment",
-  "dataEncipherment",
-  "keyAgreement",
-  "keyCertSign",
-  "cRLSign",
-  "encipherOnly",
-  "decipherOnly",
-];
-
-/** One certificate extension, as received. */
-export interface Extension {
-  readonly oid: string;
-  readonly critical: boolean;
-  readonly value: Uint8Array;
-}
 
 /**
  * A parsed certificate. Byte fields are views into `der`. Every field is checked when the
@@ -288,111 +256,6 @@ export function readAlgorithm(r: DerReader, field: string): string {
   }
   a.end();
   return oid;
-}
-
-// Display text is decoded leniently: names are compared by their DER, never by this text.
-const utf8 = new TextDecoder("utf-8", { fatal: false });
-
-/** A display form of a Name's DER content (RDNs in order, "CN=…, O=…"). */
-export function nameToString(content: Uint8Array): string {
-  const rdns = new DerReader(content, "X.509 Name", 2);
-  const parts: string[] = [];
-  while (!rdns.done) {
-    const set = rdns.enter(TAG.SET, "RelativeDistinguishedName");
-    while (!set.done) {
-      const atv = set.enter(TAG.SEQUENCE, "AttributeTypeAndValue");
-      const oid = atv.oid("type");
-      const value = atv.any();
-      atv.end();
-      parts.push(`${NAME_ATTRIBUTES[oid] ?? oid}=${utf8.decode(value.content)}`);
-    }
-  }
-  return parts.join(", ");
-}
-
-/**
- * The values of attribute `oid` (e.g. "2.5.4.3", commonName) in a Name (its whole DER, as
- * `subjectDer` and `issuerDer` hold it), in order.
- * @throws ERR_DER_MALFORMED
- */
-export function nameAttributes(name: Uint8Array, oid: string): string[] {
-  const outer = new DerReader(name, "X.509 Name", 1);
-  const rdns = outer.enter(TAG.SEQUENCE, "Name");
-  outer.end();
-  const values: string[] = [];
-  while (!rdns.done) {
-    const set = rdns.enter(TAG.SET, "RelativeDistinguishedName");
-    while (!set.done) {
-      const atv = set.enter(TAG.SEQUENCE, "AttributeTypeAndValue");
-      const type = atv.oid("type");
-      const value = atv.any();
-      atv.end();
-      if (type === oid) values.push(utf8.decode(value.content));
-    }
-  }
-  return values;
-}
-
-/**
- * Checks the structure of a Name's DER content (RDNs of type-value pairs, OIDs minimal) without
- * making its display text; returns the values of the attribute whose OID content is `keep`.
- * @throws ERR_DER_MALFORMED
- */
-export function checkName(content: Uint8Array, keep?: Uint8Array): Uint8Array[] {
-  const kept: Uint8Array[] = [];
-  const rdns = new DerReader(content, "X.509 Name", 2);
-  while (!rdns.done) {
-    const set = rdns.open(TAG.SET, "RelativeDistinguishedName");
-    while (!rdns.at(set)) {
-      const atv = rdns.open(TAG.SEQUENCE, "AttributeTypeAndValue");
-      const type = rdns.oidBytes("type");
-      const value = rdns.any();
-      rdns.close(atv, "AttributeTypeAndValue");
-      if (keep !== undefined && bytesEqual(type, keep)) kept.push(value.content);
-    }
-    rdns.close(set, "RelativeDistinguishedName");
-  }
-  return kept;
-}
-
-// 2.5.4.3 (commonName), DER content bytes.
-const COMMON_NAME = Uint8Array.of(0x55, 0x04, 0x03);
-
-function contentOf(name: Uint8Array): Uint8Array {
-  const r = new DerReader(name, "X.509 Name", 1);
-  const content = r.element(TAG.SEQUENCE, "Name").content;
-  r.end();
-  return content;
-}
-
-function basicConstraints(extensions: readonly Extension[]): {
-  isCa: boolean;
-  pathLength: number | undefined;
-} {
-  const ext = extensions.find((e) => e.oid === OID_EXT.BASIC_CONSTRAINTS);
-  if (ext === undefined) return { isCa: false, pathLength: undefined };
-  const outer = new DerReader(ext.value, "basicConstraints", 2);
-  const bc = outer.enter(TAG.SEQUENCE, "BasicConstraints");
-  outer.end();
-  const isCa = bc.peekTag() === TAG.BOOLEAN ? bc.boolean("cA") : false;
-  const pathLength = bc.peekTag() === TAG.INTEGER ? bc.smallInteger("pathLenConstraint") : undefined;
-  bc.end();
-  return { isCa, pathLength };
-}
-
-function keyUsage(extensions: readonly Extension[]): ReadonlySet<KeyUsage> | undefined {
-  const ext = extensions.find((e) => e.oid === OID_EXT.KEY_USAGE);
-  if (ext === undefined) return undefined;
-  const r = new DerReader(ext.value, "keyUsage", 2);
-  const bits = r.element(TAG.BIT_STRING, "KeyUsage").content;
-  r.end();
-  if (bits.byteLength < 1 || (bits[0] ?? 8) > 7) malformed("keyUsage: bad BIT STRING");
-  const usages = new Set<KeyUsage>();
-  KEY_USAGE_BITS.forEach((name, i) => {
-    const byte = bits[1 + (i >> 3)] ?? 0;
-    if ((byte & (0x80 >> (i & 7))) !== 0) usages.add(name);
-  });
-  return usages;
 }
 
 function malformed(message: string): never {

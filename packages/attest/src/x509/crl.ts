@@ -8,8 +8,9 @@
 import { bytesEqual } from "../bytes/equal.ts";
 import { toHex } from "../bytes/hex.ts";
 import { KeywardError } from "../errors/keyward-error.ts";
-import { type Certificate, checkName, nameToString, readAlgorithm } from "./certificate.ts";
+import { type Certificate, readAlgorithm } from "./certificate.ts";
 import { DerReader, TAG } from "./der.ts";
+import { checkName, nameToString } from "./name.ts";
 import { OID_EXT } from "./oids.ts";
 import { verifySignedBytes } from "./signature.ts";
 import type { SignatureCache } from "./signature-cache.ts";

@@ -1,10 +1,7 @@
-export type { Certificate, Extension, KeyUsage } from "./certificate.ts";
+export type { Certificate } from "./certificate.ts";
 export {
   certificateToPem,
   findExtension,
-  KEY_USAGE_BITS,
-  nameAttributes,
-  nameToString,
   parseCertificate,
   parsePemCertificates,
   readAlgorithm,
@@ -14,7 +11,11 @@ export { verifyCertificateChain } from "./chain.ts";
 export type { Crl } from "./crl.ts";
 export { isRevoked, parseCrl, verifyCrl } from "./crl.ts";
 export type { DerElement } from "./der.ts";
-export { DerReader, decodeOid, TAG } from "./der.ts";
+export { DerReader, TAG } from "./der.ts";
+export type { Extension, KeyUsage } from "./extensions.ts";
+export { KEY_USAGE_BITS } from "./extensions.ts";
+export { nameAttributes, nameToString } from "./name.ts";
+export { decodeOid } from "./oid.ts";
 export { NAME_ATTRIBUTES, OID_COMMON_NAME, OID_EXT, OID_SGX, OID_SIG } from "./oids.ts";
 export type { PckExtensions } from "./pck-extensions.ts";
 export { parsePckExtensions } from "./pck-extensions.ts";

@@ -6,7 +6,8 @@
  */
 import { KeywardError } from "../errors/keyward-error.ts";
 import { type Certificate, findExtension } from "./certificate.ts";
-import { DerReader, decodeOid, TAG } from "./der.ts";
+import { DerReader, TAG } from "./der.ts";
+import { decodeOid } from "./oid.ts";
 import { OID_SGX } from "./oids.ts";
 
 /** The platform facts a PCK certificate carries. */
