@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use as real parts and independent cross-checks:
-# swtpm (a real TPM 2.0), tpm2-tools (tpm2_quote / tpm2_checkquote), zbar-tools (zbarimg),
+# swtpm (a real TPM 2.0), tpm2-tools (tpm2_quote / tpm2_checkquote), zbar-tools (zbarimg) and
+# librsvg2-bin (rsvg-convert: otpqr's SVG QR codes rendered and decoded),
 # headless Chromium (renders the HTML attestation report), zsh (its completion script),
 # script(1) (a pseudo-terminal for the CLI's colour and progress tests), buildah and debootstrap
 # (container images and their local base stand-ins, deploy/), binutils (strip, for the single
@@ -12,6 +13,7 @@ need=()
 command -v swtpm >/dev/null 2>&1 || need+=(swtpm swtpm-tools)
 command -v tpm2_checkquote >/dev/null 2>&1 || need+=(tpm2-tools)
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
+command -v rsvg-convert >/dev/null 2>&1 || need+=(librsvg2-bin)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
 command -v zsh >/dev/null 2>&1 || need+=(zsh)

@@ -87,7 +87,9 @@ export function jsonReplacer(key: string, value: unknown): unknown {
 export function errorJson(e: KeywardError, extra: Readonly<Record<string, unknown>> = {}): unknown {
   const usage =
     e.code === "ERR_USAGE" && typeof e.detail?.usage === "string" ? { usage: e.detail.usage } : {};
-  return { error: { code: e.code, message: e.message, ...usage, ...extra } };
+  // A lockout says when to try again (seconds), e.g. ERR_OTP_LOCKED.
+  const retry = typeof e.detail?.retryAfter === "number" ? { retryAfter: e.detail.retryAfter } : {};
+  return { error: { code: e.code, message: e.message, ...usage, ...retry, ...extra } };
 }
 
 /** Writes a result line on stdout. */

@@ -28,6 +28,16 @@ export {
   SignResponseSchema,
   VerifyRequestSchema,
 } from "./gen/keyward/v1/kms_pb.ts";
+export type {
+  CreateOtpAccountRequest,
+  EnrollOtpRequest,
+  EnrollOtpResponse,
+  ListOtpAccountsResponse,
+  OtpAccount,
+  VerifyOtpRequest,
+  VerifyOtpResponse,
+} from "./gen/keyward/v1/otp_pb.ts";
+export { file_keyward_v1_otp, OtpAdminService, OtpEnrollmentService } from "./gen/keyward/v1/otp_pb.ts";
 export type { WhoAmIRequest, WhoAmIResponse } from "./gen/keyward/v1/peer_identity_pb.ts";
 export {
   file_keyward_v1_peer_identity,

@@ -17,6 +17,7 @@ import type pino from "pino";
 import { loadAdminServerCredentials } from "./features/admin/credentials.ts";
 import { adminFeature } from "./features/admin/feature.ts";
 import { kmsFeature } from "./features/kms/feature.ts";
+import { otpFeature } from "./features/otp/feature.ts";
 import { secretsFeature } from "./features/secrets/feature.ts";
 import { loadOrCreateKeyFile } from "./kernel/envelope.ts";
 import type { Feature, FeatureContext, FeatureRuntime, OwnListener } from "./kernel/feature.ts";
@@ -27,6 +28,7 @@ import type { Listening } from "./kernel/listening.ts";
 import { loadOrCreateSealedMasterKey } from "./kernel/master-key.ts";
 import { createPolicySet, type PolicySet, watchPolicyDir } from "./kernel/policy-set.ts";
 import type { RpcService } from "./kernel/rpc.ts";
+import type { SecondFactor } from "./kernel/second-factor.ts";
 import { type AdminStepUp, NO_STEP_UP } from "./kernel/step-up.ts";
 import {
   hardwareQuoteTrust,
@@ -46,7 +48,7 @@ import type { MigrationSet } from "./store/migrations.ts";
 import { openStore as openEngine } from "./store/open.ts";
 
 /** The features, one line each. */
-export const FEATURES: readonly Feature[] = [secretsFeature, kmsFeature, adminFeature];
+export const FEATURES: readonly Feature[] = [secretsFeature, kmsFeature, adminFeature, otpFeature];
 
 /** Every option of `keyward serve`: the core's, then each feature's. */
 export const SERVICE_OPTIONS: readonly Option<unknown>[] = [
@@ -223,10 +225,17 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
   const adminCredentials = loadAdminServerCredentials(config.dataDir);
   try {
     let stepUp: AdminStepUp = options.stepUp ?? NO_STEP_UP;
+    let secondFactor: SecondFactor | undefined;
     const ctx: FeatureContext = {
       config,
       store,
-      gate: createGate({ policies: policies.current, appendAudit: store.appendAudit, metrics, logger }),
+      gate: createGate({
+        policies: policies.current,
+        appendAudit: store.appendAudit,
+        metrics,
+        logger,
+        secondFactor: () => secondFactor,
+      }),
       policies,
       masterKey,
       trust,
@@ -238,6 +247,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
     for (const f of FEATURES) if (f.start !== undefined) runtimes.push(await f.start(ctx));
     const provided = runtimes.find((r) => r.adminStepUp !== undefined)?.adminStepUp;
     if (options.stepUp === undefined && provided !== undefined) stepUp = provided;
+    secondFactor = runtimes.find((r) => r.secondFactor !== undefined)?.secondFactor;
 
     const services = runtimes.flatMap((r) => r.services ?? []);
     const on = (kind: RpcService["listener"]) => services.filter((s): s is RpcService => s.listener === kind);

@@ -23,16 +23,24 @@ import {
 import type { ConnectError } from "@connectrpc/connect";
 import type { RaTlsVerdict } from "@keyward/attest/ratls";
 
-/** One unary method's implementation, given the caller's verified identity. */
+/**
+ * One unary method's implementation, given the caller's verified identity and the HTTP/2 request
+ * (its headers — e.g. a one-time code — and its socket's address; read them only when needed).
+ */
 export type UnaryImpl<I extends DescMessage, O extends DescMessage> = (
   request: MessageShape<I>,
   peer: RaTlsVerdict | undefined,
+  http: Http2ServerRequest,
 ) => Promise<MessageInitShape<O>>;
 
 interface Route {
   readonly input: DescMessage;
   readonly output: DescMessage;
-  readonly run: (request: unknown, peer: RaTlsVerdict | undefined) => Promise<unknown>;
+  readonly run: (
+    request: unknown,
+    peer: RaTlsVerdict | undefined,
+    http: Http2ServerRequest,
+  ) => Promise<unknown>;
 }
 
 /** The routes of a gRPC path table: `/package.Service/Method` → route. */
@@ -113,7 +121,7 @@ export function serveLeanUnary(
       fail(res, 3, "ERR_SERVICE_REQUEST_INVALID: the message does not decode");
       return;
     }
-    route.run(request, peer).then(
+    route.run(request, peer, req).then(
       (response) => {
         const bytes = toBinary(route.output, create(route.output, response as never));
         const frame = Buffer.allocUnsafe(5 + bytes.byteLength);

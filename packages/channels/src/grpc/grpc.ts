@@ -29,6 +29,15 @@ export const peerIdentityKey = createContextKey<RaTlsVerdict | undefined>(undefi
   description: "RA-TLS peer",
 });
 
+/**
+ * Where handlers find the request's origin: the client's network address (per-address throttling
+ * of one-time codes) — `ctx.values.get(requestOriginKey)`.
+ */
+export const requestOriginKey = createContextKey<{ readonly clientAddress?: string | undefined }>(
+  {},
+  { description: "request origin" },
+);
+
 /** The lean unary gRPC path (grpc-unary.ts): its routes, message bound and error mapping. */
 export interface LeanUnaryOptions {
   readonly routes: UnaryRoutes;
@@ -52,7 +61,9 @@ export function createRaTlsGrpcServer(
     connect: true,
     ...(lean === undefined ? {} : { readMaxBytes: lean.maxMessageBytes }),
     contextValues: (req) =>
-      createContextValues().set(peerIdentityKey, peerOfRequest(req as Parameters<typeof peerOfRequest>[0])),
+      createContextValues()
+        .set(peerIdentityKey, peerOfRequest(req as Parameters<typeof peerOfRequest>[0]))
+        .set(requestOriginKey, { clientAddress: req.socket.remoteAddress }),
   });
   if (lean === undefined) return createRaTlsHttp2Server(options, handler);
   return createRaTlsHttp2Server(options, (req, res) =>

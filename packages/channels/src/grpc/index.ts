@@ -8,5 +8,6 @@ export {
   createRaTlsGrpcTransport,
   type LeanUnaryOptions,
   peerIdentityKey,
+  requestOriginKey,
 } from "./grpc.ts";
 export { isLeanUnary, serveLeanUnary, type UnaryImpl, type UnaryRoutes, unaryRoutes } from "./grpc-unary.ts";

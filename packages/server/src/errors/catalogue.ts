@@ -8,6 +8,7 @@
  */
 import { adminCodes } from "./codes/admin.ts";
 import { launcherCodes } from "./codes/launcher.ts";
+import { otpCodes } from "./codes/otp.ts";
 import { serviceCodes } from "./codes/service.ts";
 
 /** Every service code with its description and gRPC status. */
@@ -15,6 +16,7 @@ export const serviceCatalogue = {
   ...serviceCodes,
   ...adminCodes,
   ...launcherCodes,
+  ...otpCodes,
 } as const;
 
 /** A code of the service's catalogue. */

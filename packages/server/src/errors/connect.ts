@@ -9,10 +9,23 @@ import { type ErrorCode, isErrorCode, isKeywardError, KeywardError } from "@keyw
 import { isServiceErrorCode } from "./catalogue.ts";
 import { statusOf } from "./status.ts";
 
-/** A Connect error carrying the Keyward code in its message; anything else is INTERNAL. */
+/** The response metadata that carries a lockout's `retryAfter` (seconds), as HTTP's Retry-After does. */
+export const RETRY_AFTER_HEADER = "keyward-retry-after";
+
+/**
+ * A Connect error carrying the Keyward code in its message (and a lockout's `retryAfter` in the
+ * `keyward-retry-after` metadata); anything else is INTERNAL.
+ */
 export function toConnectError(e: unknown): ConnectError {
   if (e instanceof ConnectError) return e;
-  if (isKeywardError(e)) return new ConnectError(`${e.code}: ${e.message}`, statusOf(e.code));
+  if (isKeywardError(e)) {
+    const retryAfter = e.detail?.retryAfter;
+    return new ConnectError(
+      `${e.code}: ${e.message}`,
+      statusOf(e.code),
+      typeof retryAfter === "number" ? { [RETRY_AFTER_HEADER]: String(retryAfter) } : undefined,
+    );
+  }
   return new ConnectError("ERR_INTERNAL: internal error", Code.Internal);
 }
 
@@ -30,5 +43,12 @@ export function fromConnectError(e: unknown): KeywardError {
   const message = e instanceof ConnectError ? e.rawMessage : String((e as Error)?.message ?? e);
   const m = /^(ERR_[A-Z0-9_]+): (.*)$/s.exec(message);
   const code: ErrorCode = m !== null && isKnownErrorCode(m[1] as string) ? (m[1] as ErrorCode) : "ERR_IO";
-  return new KeywardError(code, m?.[2] ?? `the service could not be reached: ${message}`, { cause: e });
+  // The lean gRPC path sends no metadata with an error: the message says it too ("retry after N s").
+  const retry =
+    (e instanceof ConnectError ? e.metadata.get(RETRY_AFTER_HEADER) : null) ??
+    /retry after (\d+) s/.exec(message)?.[1];
+  return new KeywardError(code, m?.[2] ?? `the service could not be reached: ${message}`, {
+    cause: e,
+    ...(retry === undefined || retry === null ? {} : { detail: { retryAfter: Number(retry) } }),
+  });
 }

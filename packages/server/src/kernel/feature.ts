@@ -26,6 +26,7 @@ import type { GrantKind } from "./grants.ts";
 import type { Listening } from "./listening.ts";
 import type { PolicySet } from "./policy-set.ts";
 import type { RpcService } from "./rpc.ts";
+import type { SecondFactor } from "./second-factor.ts";
 import type { AdminStepUp } from "./step-up.ts";
 import type { ServiceTrust } from "./trust.ts";
 
@@ -73,6 +74,11 @@ export interface FeatureRuntime {
   readonly readiness?: readonly ReadinessCheck[];
   /** A second factor for admin changes (the OTP feature's), composed into `FeatureContext.stepUp`. */
   readonly adminStepUp?: AdminStepUp;
+  /**
+   * The second factor a policy grant may require before a release (the OTP feature's), used by
+   * the gate's second-factor step (kernel/second-factor.ts).
+   */
+  readonly secondFactor?: SecondFactor;
   /** Called at shutdown, after the listeners closed and before the store closes. */
   close?(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * over mutual RA-TLS, secrets on the challenge path, every KMS operation, and whatever a feature
  * adds — goes
  *
- *   authenticated caller → limits → appraise → grant → act → audit → respond
+ *   authenticated caller → limits → appraise → grant → second factor → act → audit → respond
  *
  * here, so the limits, the audit fields, the metrics and the errors are written once. The audit
  * entry is committed before the response leaves: an un-audited release never happens.
@@ -14,7 +14,8 @@
  * - outcome `allowed` (released), `denied` (refused by a rule), or `error` (the act failed);
  * - detail: `via` (how the caller authenticated), `code` (when not allowed), `names` (what was
  *   asked for and granted, or refused), `policies` (each policy's failed rules, when none
- *   accepted), `claims` (the caller's verified claims record, for Explain).
+ *   accepted), `claims` (the caller's verified claims record, for Explain), `otp` (the account
+ *   and accepted time step, when the policy required a one-time code; never the code).
  *
  * @module
  */
@@ -26,6 +27,13 @@ import type { ServiceLogger } from "../ops/logs.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import type { ServicePolicy } from "./grants.ts";
 import { checkRequestNames } from "./limits.ts";
+import {
+  type AcceptedCode,
+  OTP_HEADER,
+  type PresentedCode,
+  presentedCodeOf,
+  type SecondFactor,
+} from "./second-factor.ts";
 import type { Caller } from "./subject.ts";
 
 /** What a policy grants of the names asked for. */
@@ -34,6 +42,17 @@ export interface GrantDecision {
   readonly names: readonly string[];
   /** Names the policy does not grant: any makes the request denied. */
   readonly refused: readonly string[];
+}
+
+/**
+ * Where a request came from, as its listener saw it: the request headers (which may carry a
+ * one-time code, `keyward-otp: ACCOUNT:CODE`), the client's address, or a code the feature read
+ * from its own message. An RPC `Call` is one.
+ */
+export interface RequestOrigin {
+  readonly headers?: Headers | undefined;
+  readonly clientAddress?: string | undefined;
+  readonly otp?: PresentedCode | undefined;
 }
 
 /** One release through the gate. */
@@ -48,6 +67,8 @@ export interface GateRequest<T> {
   grant(policy: ServicePolicy, names: readonly string[]): GrantDecision;
   /** The act: runs only when granted, before the allowing entry is audited. */
   act(policy: ServicePolicy, names: readonly string[]): Promise<T>;
+  /** Where it came from: a one-time code the policy may require, the client's address. */
+  readonly origin?: RequestOrigin | undefined;
 }
 
 /** The outcome of a release. */
@@ -61,7 +82,8 @@ export interface Released<T> {
 export interface Gate {
   /**
    * Runs `request` through every step.
-   * @throws ERR_SERVICE_NOT_ATTESTED, ERR_SERVICE_REQUEST_INVALID, ERR_SERVICE_DENIED, or the act's error
+   * @throws ERR_SERVICE_NOT_ATTESTED, ERR_SERVICE_REQUEST_INVALID, ERR_SERVICE_DENIED, the second
+   * factor's (ERR_OTP_REQUIRED, ERR_OTP_INVALID, ERR_OTP_REPLAYED, ERR_OTP_LOCKED, …), or the act's error
    */
   release<T>(request: GateRequest<T>): Promise<Released<T>>;
   /**
@@ -79,6 +101,8 @@ export interface GateDeps {
   readonly appendAudit: (event: AuditEvent) => Promise<unknown>;
   readonly metrics?: Metrics;
   readonly logger?: ServiceLogger;
+  /** The second factor a policy may require (the OTP feature's, once started). */
+  readonly secondFactor?: () => SecondFactor | undefined;
 }
 
 /** A gate over `deps`. */
@@ -99,6 +123,7 @@ export function createGate(deps: GateDeps): Gate {
     message: string,
     detail: Readonly<Record<string, AuditValue>>,
     policyId?: string,
+    cause?: KeywardError,
   ): Promise<never> {
     await audit({
       action,
@@ -111,7 +136,43 @@ export function createGate(deps: GateDeps): Gate {
       { event: "gate.denied", action, subject: caller?.subject ?? "anonymous", code },
       message,
     );
-    throw new KeywardError(code, message);
+    throw cause ?? new KeywardError(code, message);
+  }
+
+  // The second-factor step: after the grant (a denied request never burns a code), before the act.
+  async function secondFactor(
+    request: GateRequest<unknown>,
+    policy: ServicePolicy,
+    names: readonly string[],
+    claims: AuditValue,
+  ): Promise<AcceptedCode | undefined> {
+    const { action, caller } = request;
+    const factor = deps.secondFactor?.();
+    const account = factor?.required(policy, action, names);
+    if (account === undefined || factor === undefined) return undefined;
+    const refuseWith = (e: KeywardError) =>
+      refuse(
+        action,
+        caller,
+        e.code,
+        e.message,
+        { otpAccount: account, names: [...names], claims },
+        policy.id,
+        e,
+      );
+    try {
+      const presented = request.origin?.otp ?? presentedCodeOf(request.origin?.headers);
+      if (presented === undefined || presented.account !== account)
+        throw new KeywardError(
+          "ERR_OTP_REQUIRED",
+          `policy ${policy.id} requires a one-time code from account ${account} (header ${OTP_HEADER}: ${account}:CODE)`,
+          { detail: { account } },
+        );
+      return await factor.verify(presented, { action, clientAddress: request.origin?.clientAddress });
+    } catch (e) {
+      if (isKeywardError(e)) return refuseWith(e);
+      throw e;
+    }
   }
 
   async function admitted(action: string, caller: Caller | undefined, names?: readonly string[]) {
@@ -162,6 +223,8 @@ export function createGate(deps: GateDeps): Gate {
           { names: [...refused], claims },
           policy.id,
         );
+      const accepted = await secondFactor(request as GateRequest<unknown>, policy, names, claims);
+      const otp = accepted === undefined ? {} : { otp: { account: accepted.account, step: accepted.step } };
       let result: T;
       try {
         result = await request.act(policy, names);
@@ -172,7 +235,7 @@ export function createGate(deps: GateDeps): Gate {
           outcome: "error",
           subject,
           policyId: policy.id,
-          detail: { via, code, names: [...names], claims },
+          detail: { via, code, names: [...names], ...otp, claims },
         });
         throw e;
       }
@@ -182,7 +245,7 @@ export function createGate(deps: GateDeps): Gate {
         outcome: "allowed",
         subject,
         policyId: policy.id,
-        detail: { via, names: [...names], claims },
+        detail: { via, names: [...names], ...otp, claims },
       });
       deps.logger?.info({ event: "gate.released", action, subject, policy: policy.id, names }, "released");
       return { policyId: policy.id, names, result };

@@ -13,7 +13,7 @@ import { createSecureServer, type Http2SecureServer } from "node:http2";
 import type { TLSSocket } from "node:tls";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { createRaTlsGrpcServer } from "@keyward/channels/grpc";
+import { createRaTlsGrpcServer, requestOriginKey } from "@keyward/channels/grpc";
 import { createPeerVerifier, type TlsCredential, type VerifyCertificate } from "@keyward/channels/tls";
 import { toConnectError } from "../errors/connect.ts";
 import { LIMITS } from "./limits.ts";
@@ -72,12 +72,14 @@ export function startAdminListener(
       const socket = (req as unknown as { socket: TLSSocket }).socket;
       const cert = socket.authorized ? socket.getPeerCertificate() : undefined;
       const cn = cert?.subject?.CN;
-      return createContextValues().set(
-        operatorKey,
-        cert?.raw === undefined
-          ? undefined
-          : operatorSubject(Array.isArray(cn) ? cn.join(",") : (cn ?? "?"), cert.raw),
-      );
+      return createContextValues()
+        .set(
+          operatorKey,
+          cert?.raw === undefined
+            ? undefined
+            : operatorSubject(Array.isArray(cn) ? cn.join(",") : (cn ?? "?"), cert.raw),
+        )
+        .set(requestOriginKey, { clientAddress: socket.remoteAddress });
     },
   });
   const server: Http2SecureServer = createSecureServer(

@@ -6,11 +6,12 @@
  *
  * @module
  */
+import type { Http2ServerRequest } from "node:http2";
 import type { DescMessage, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { createContextKey } from "@connectrpc/connect";
 import type { RaTlsVerdict } from "@keyward/attest/ratls";
-import { peerIdentityKey, type UnaryRoutes, unaryRoutes } from "@keyward/channels/grpc";
+import { peerIdentityKey, requestOriginKey, type UnaryRoutes, unaryRoutes } from "@keyward/channels/grpc";
 import { toConnectError } from "../errors/connect.ts";
 
 /** The listeners the kernel runs. */
@@ -23,6 +24,8 @@ export interface Call {
   /** The operator (admin listener), from its verified admin client certificate. */
   readonly operator: string | undefined;
   readonly headers: Headers;
+  /** The client's network address, as the listener's socket saw it. */
+  readonly clientAddress?: string | undefined;
 }
 
 /** Unary method implementations of service `S`, each given the request and the call. */
@@ -55,7 +58,23 @@ export function rpcService<S extends DescService>(
 /** Where the admin listener puts the operator for handlers. */
 export const operatorKey = createContextKey<string | undefined>(undefined, { description: "admin operator" });
 
-const NO_HEADERS = new Headers();
+// The lean path's headers, converted only when a handler reads them (most never do).
+function leanCall(peer: RaTlsVerdict | undefined, http: Http2ServerRequest): Call {
+  let headers: Headers | undefined;
+  return {
+    peer,
+    operator: undefined,
+    get headers() {
+      if (headers === undefined) {
+        headers = new Headers();
+        for (const [k, v] of Object.entries(http.headers))
+          if (!k.startsWith(":") && v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
+      }
+      return headers;
+    },
+    clientAddress: http.socket?.remoteAddress,
+  };
+}
 
 type Run = (request: never, call: Call) => Promise<unknown>;
 const mapped =
@@ -80,6 +99,7 @@ export function connectRoutes(services: readonly RpcService[]): (router: Connect
             peer: ctx.values.get(peerIdentityKey),
             operator: ctx.values.get(operatorKey),
             headers: ctx.requestHeader,
+            clientAddress: ctx.values.get(requestOriginKey).clientAddress,
           });
       }
       router.service(s.service, impl as never);
@@ -91,10 +111,13 @@ export function connectRoutes(services: readonly RpcService[]): (router: Connect
 export function leanRoutes(services: readonly RpcService[]): UnaryRoutes {
   const routes = new Map<string, ReturnType<typeof unaryRoutes> extends Map<string, infer R> ? R : never>();
   for (const s of services) {
-    const impl: Record<string, (req: unknown, peer: RaTlsVerdict | undefined) => Promise<unknown>> = {};
+    const impl: Record<
+      string,
+      (req: unknown, peer: RaTlsVerdict | undefined, http: Http2ServerRequest) => Promise<unknown>
+    > = {};
     for (const [name, run] of Object.entries(s.methods)) {
       const m = mapped(run);
-      impl[name] = (req, peer) => m(req, { peer, operator: undefined, headers: NO_HEADERS });
+      impl[name] = (req, peer, http) => m(req, leanCall(peer, http));
     }
     for (const [path, route] of unaryRoutes(s.service, impl as never)) routes.set(path, route);
   }

@@ -7,11 +7,19 @@
  * @module
  */
 
-/** Resolves to allow; throws (ERR_ADMIN_STEP_UP_REQUIRED) to refuse. */
+/**
+ * Resolves to allow; throws to refuse (ERR_ADMIN_STEP_UP_REQUIRED when no second factor was given,
+ * the factor's own code — ERR_OTP_INVALID, ERR_OTP_REPLAYED, ERR_OTP_LOCKED — when it was not
+ * accepted). A refusal happens before the change touches the store or the audit log.
+ */
 export type AdminStepUp = (call: {
+  /** The admin action (`secret.put`, `policy.put`, `otp.account.create`, …). */
   readonly action: string;
+  /** The operator (`admin:<CN>:<certificate hash>`). */
   readonly subject: string;
+  /** The request headers: `keyward-otp: ACCOUNT:CODE` carries the code. */
   readonly headers: Headers;
+  readonly clientAddress?: string | undefined;
 }) => Promise<void>;
 
 /** Accepts every call: the admin client certificate is the only factor. */

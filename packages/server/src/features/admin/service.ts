@@ -26,7 +26,7 @@ export function adminService(ops: AdminOperations, stepUp: AdminStepUp): RpcServ
     <Req, Res>(action: string, f: (req: Req, subject: string) => Promise<Res> | Res) =>
     async (req: Req, call: Call): Promise<Res> => {
       const subject = operator(call);
-      await stepUp({ action, subject, headers: call.headers });
+      await stepUp({ action, subject, headers: call.headers, clientAddress: call.clientAddress });
       return f(req, subject);
     };
   return rpcService("admin", AdminService, {

@@ -5,10 +5,9 @@
  *
  * @module
  */
-import type { RaTlsVerdict } from "@keyward/attest/ratls";
 import { KeyManagementService } from "@keyward/proto/keyward/v1";
 import type { FeatureContext } from "../../kernel/feature.ts";
-import { type RpcService, rpcService } from "../../kernel/rpc.ts";
+import { type Call, type RpcService, rpcService } from "../../kernel/rpc.ts";
 import { callerOf } from "../../kernel/subject.ts";
 import { grantKeyOperation, type KeyOperation } from "./grants.ts";
 import { kmsOperations } from "./operations.ts";
@@ -16,39 +15,36 @@ import { kmsOperations } from "./operations.ts";
 /** The KeyManagementService on the service listener. */
 export function kmsService(ctx: FeatureContext): RpcService {
   const ops = kmsOperations(ctx.store, ctx.masterKey);
-  const through = async <T>(
-    peer: RaTlsVerdict | undefined,
-    op: KeyOperation,
-    keyId: string,
-    act: () => Promise<T>,
-  ) =>
+  // The call is the request's origin: a one-time code the policy may require (`otpRequired`).
+  const through = async <T>(call: Call, op: KeyOperation, keyId: string, act: () => Promise<T>) =>
     (
       await ctx.gate.release({
         action: `kms.${op}`,
-        caller: peer === undefined ? undefined : callerOf(peer.verified, "ra-tls"),
+        caller: call.peer === undefined ? undefined : callerOf(call.peer.verified, "ra-tls"),
         names: [keyId],
         grant: grantKeyOperation(op),
         act,
+        origin: call,
       })
     ).result;
   return rpcService("service", KeyManagementService, {
-    getPublicKey: (r, c) => through(c.peer, "getPublicKey", r.keyId, () => ops.getPublicKey(r.keyId)),
+    getPublicKey: (r, c) => through(c, "getPublicKey", r.keyId, () => ops.getPublicKey(r.keyId)),
     encrypt: (r, c) =>
-      through(c.peer, "encrypt", r.keyId, async () => ({
+      through(c, "encrypt", r.keyId, async () => ({
         ciphertext: await ops.encrypt(r.keyId, r.plaintext, r.aad),
       })),
     decrypt: (r, c) =>
-      through(c.peer, "decrypt", r.keyId, async () => ({
+      through(c, "decrypt", r.keyId, async () => ({
         plaintext: await ops.decrypt(r.keyId, r.ciphertext, r.aad),
       })),
-    sign: (r, c) => through(c.peer, "sign", r.keyId, () => ops.sign(r.keyId, r.message)),
+    sign: (r, c) => through(c, "sign", r.keyId, () => ops.sign(r.keyId, r.message)),
     verify: (r, c) =>
-      through(c.peer, "verify", r.keyId, async () => ({
+      through(c, "verify", r.keyId, async () => ({
         valid: await ops.verify(r.keyId, r.message, r.signature, r.version === 0 ? undefined : r.version),
       })),
     wrap: (r, c) =>
-      through(c.peer, "wrap", r.keyId, async () => ({ wrapped: await ops.wrap(r.keyId, r.keyMaterial) })),
+      through(c, "wrap", r.keyId, async () => ({ wrapped: await ops.wrap(r.keyId, r.keyMaterial) })),
     unwrap: (r, c) =>
-      through(c.peer, "unwrap", r.keyId, async () => ({ keyMaterial: await ops.unwrap(r.keyId, r.wrapped) })),
+      through(c, "unwrap", r.keyId, async () => ({ keyMaterial: await ops.unwrap(r.keyId, r.wrapped) })),
   });
 }

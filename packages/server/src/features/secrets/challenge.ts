@@ -116,13 +116,13 @@ export function challengeService(ctx: FeatureContext, options: ChallengeOptions 
       tokens.set(hexOf(token), { expires, caller, epk: req.ephemeralPublicKey });
       return { token, expiresAtUnixMs: BigInt(expires), policyId: policy.id };
     },
-    async getSecretsWithToken(req) {
+    async getSecretsWithToken(req, call) {
       const key = hexOf(req.token);
       const t = tokens.get(key);
       tokens.delete(key); // single use
       if (t === undefined || t.expires <= now())
         throw new KeywardError("ERR_SERVICE_CHALLENGE_INVALID", "unknown, used or expired token");
-      const r = await releaseSecrets(ctx, t.caller, req.names);
+      const r = await releaseSecrets(ctx, t.caller, req.names, call);
       return {
         policyId: r.policyId,
         secrets: r.result.map((s) => ({

@@ -16,7 +16,7 @@ export function getSecretsService(ctx: FeatureContext): RpcService {
   return rpcService("service", SecretProvisioningService, {
     async getSecrets(req, call) {
       const caller = call.peer === undefined ? undefined : callerOf(call.peer.verified, "ra-tls");
-      const r = await releaseSecrets(ctx, caller, req.names);
+      const r = await releaseSecrets(ctx, caller, req.names, call);
       return { policyId: r.policyId, secrets: [...r.result] };
     },
   });

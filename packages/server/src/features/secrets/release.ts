@@ -6,7 +6,7 @@
  * @module
  */
 import type { FeatureContext } from "../../kernel/feature.ts";
-import type { Released } from "../../kernel/gate.ts";
+import type { Released, RequestOrigin } from "../../kernel/gate.ts";
 import { grantOf } from "../../kernel/grants.ts";
 import type { Caller } from "../../kernel/subject.ts";
 import { grantSecrets, SECRETS } from "./grants.ts";
@@ -20,18 +20,21 @@ export interface ReleasedSecret {
 }
 
 /**
- * Releases `names` (every granted secret when empty) to `caller`.
+ * Releases `names` (every granted secret when empty) to `caller`; `origin` carries a one-time code
+ * when the policy requires one (`otpRequired`).
  * @throws the gate's codes, and the sources' (ERR_SERVICE_SECRET_NOT_FOUND, …)
  */
 export function releaseSecrets(
   ctx: FeatureContext,
   caller: Caller | undefined,
   names: readonly string[],
+  origin?: RequestOrigin,
 ): Promise<Released<readonly ReleasedSecret[]>> {
   return ctx.gate.release({
     action: "secrets.get",
     caller,
     names,
+    origin,
     grant: grantSecrets,
     async act(policy, granted) {
       const refs = grantOf(policy, SECRETS);
