@@ -56,6 +56,30 @@ export const serve = {
       choices: ["auto", "gramine", "configfs-tsm"],
       help: "where the service gets its own evidence in hardware mode",
     },
+    "otp-admin-step-up": {
+      type: "boolean",
+      help: "admin changes need a one-time code (--otp ACCOUNT:CODE) from an account of the operator's role",
+    },
+    "otp-operator-roles": {
+      type: "string",
+      value: "OP=ROLE[+ROLE],...",
+      help: "operators' roles for admin step-up (default: every operator holds admin)",
+    },
+    "otp-max-failures": {
+      type: "string",
+      value: "N",
+      help: "consecutive failed codes per account before a lockout (default 5; locked for good at 100)",
+    },
+    "otp-client-max-failures": {
+      type: "string",
+      value: "N",
+      help: "consecutive failed codes per client address before a lockout (default 20)",
+    },
+    "otp-lockout-seconds": {
+      type: "string",
+      value: "S",
+      help: "first lockout in seconds, doubling per further failure up to 900 (default 30)",
+    },
   },
   json: false,
   examples: ["--simulation --listen 127.0.0.1:7443 --ops-listen 127.0.0.1:9090"],

@@ -24,7 +24,9 @@ const ENROLLER = 0xe1; // the app allowed to enroll
 const SIGNER = 0x51; // the app whose Sign needs a code
 
 const policies = [
-  seedPolicy("enroller", ENROLLER, { otpEnrollment: ["release-signer", "ops", "db-reader", "lock-me", "reader"] }),
+  seedPolicy("enroller", ENROLLER, {
+    otpEnrollment: ["release-signer", "ops", "db-reader", "lock-me", "reader"],
+  }),
   seedPolicy("signer", SIGNER, {
     keys: { "image-key": ["sign"], "other-key": ["sign"] },
     otpRequired: [{ account: "release-signer", actions: ["kms.sign"], names: ["image-key"] }],
