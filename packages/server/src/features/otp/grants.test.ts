@@ -154,8 +154,9 @@ describe("sealed secrets and lockouts", () => {
         () => openOtpSecret(key, name, gen, sealed),
         (e) => isKeywardError(e, "ERR_SERVICE_SECRET_INTEGRITY"),
       );
-    const flipped = { ...sealed, ciphertext: new Uint8Array(sealed.ciphertext) };
-    (flipped.ciphertext as Uint8Array)[14] ^= 1;
+    const ciphertext = new Uint8Array(sealed.ciphertext);
+    ciphertext.set([(ciphertext[14] ?? 0) ^ 1], 14);
+    const flipped = { ...sealed, ciphertext };
     assert.throws(
       () => openOtpSecret(key, "ops", 1, flipped),
       (e) => isKeywardError(e, "ERR_SERVICE_SECRET_INTEGRITY"),
