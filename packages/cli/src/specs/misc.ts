@@ -43,6 +43,12 @@ export const serve = {
       help: "the RA-TLS gRPC listener (default: 127.0.0.1:7443)",
     },
     "vault-addr": { type: "string", value: "URL", help: "Vault address for vault: grants" },
+    "secret-backend": {
+      type: "string",
+      value: "store|vault",
+      choices: ["store", "vault"],
+      help: "where references without a scheme are read (default: store)",
+    },
     "ops-listen": { type: "string", value: "HOST:PORT", help: "health and metrics listener" },
     "admin-listen": {
       type: "string",

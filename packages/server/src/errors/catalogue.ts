@@ -10,6 +10,7 @@ import { adminCodes } from "./codes/admin.ts";
 import { launcherCodes } from "./codes/launcher.ts";
 import { otpCodes } from "./codes/otp.ts";
 import { serviceCodes } from "./codes/service.ts";
+import { vaultCodes } from "./codes/vault.ts";
 
 /** Every service code with its description and gRPC status. */
 export const serviceCatalogue = {
@@ -17,6 +18,7 @@ export const serviceCatalogue = {
   ...adminCodes,
   ...launcherCodes,
   ...otpCodes,
+  ...vaultCodes,
 } as const;
 
 /** A code of the service's catalogue. */

@@ -9,6 +9,7 @@ import pino from "pino";
 export interface ServiceLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
 }
 
 /** Paths pino replaces with "[redacted]". */

@@ -38,17 +38,17 @@ export function seedPolicy(
   mrEnclave: number,
   extra: Record<string, unknown> = {},
 ): ServicePolicy {
-  return POLICY_READER.policy(
-    {
-      id,
-      mr_enclave: hex(mr(mrEnclave)),
-      app_token: "not-a-real-token",
-      secrets: { master_key: "occlum/1/image_key" },
-      platforms: ["simulated"],
-      ...extra,
-    },
-    `${id}.json`,
-  );
+  const doc: Record<string, unknown> = {
+    id,
+    mr_enclave: hex(mr(mrEnclave)),
+    app_token: "not-a-real-token",
+    secrets: { master_key: "occlum/1/image_key" },
+    platforms: ["simulated"],
+    ...extra,
+  };
+  // An extra field given as undefined removes it (a policy without an app_token, …).
+  for (const [k, v] of Object.entries(doc)) if (v === undefined) delete doc[k];
+  return POLICY_READER.policy(doc, `${id}.json`);
 }
 
 /** A fixed policy set (what the files and the store would give). */
@@ -64,7 +64,12 @@ export function fixedPolicies(policies: readonly ServicePolicy[]): PolicySet {
 
 const silent = () => createLogger(new Writable({ write: (_c, _e, cb) => cb() }));
 
-export function startFixture(policies: ServicePolicy[], options: RunOptions = {}) {
+/** What a fixture may change: the run options, and service flags (as `keyward serve` takes them). */
+export interface FixtureOptions extends RunOptions {
+  readonly serviceFlags?: Readonly<Record<string, string | boolean>>;
+}
+
+export function startFixture(policies: ServicePolicy[], options: FixtureOptions = {}) {
   return startFixtureOn(policies, (dir) => openSqliteStore(dir), options);
 }
 
@@ -76,7 +81,7 @@ export function startFixture(policies: ServicePolicy[], options: RunOptions = {}
 export async function startFixtureOn(
   policies: ServicePolicy[],
   open: (dir: string) => Promise<Store>,
-  options: RunOptions = {},
+  options: FixtureOptions = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), "keyward-service-"));
   const platform = initSimPlatform(join(dir, "sim"), { now: new Date() });
@@ -89,7 +94,7 @@ export async function startFixtureOn(
   );
   const config = loadServiceConfig(
     dir,
-    { listen: "127.0.0.1:0", challengeListen: "127.0.0.1:0", simulation: true },
+    { listen: "127.0.0.1:0", challengeListen: "127.0.0.1:0", simulation: true, ...options.serviceFlags },
     {},
   );
   const running = await composeService(

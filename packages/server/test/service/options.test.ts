@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { KeywardError } from "@keyward/attest/errors";
-import { VAULT_ADDR } from "../../src/features/secrets/sources/vault-kv2.ts";
+import { VAULT_ADDR } from "../../src/features/secrets/sources/vault.ts";
 import { loadServiceConfig } from "../../src/main.ts";
 import { defineOption, parsers, readOptions } from "../../src/ops/options.ts";
 
