@@ -16,6 +16,7 @@ import { loadSimPlatform } from "@keyward/platform/sim";
 import type pino from "pino";
 import { loadAdminServerCredentials } from "./features/admin/credentials.ts";
 import { adminFeature } from "./features/admin/feature.ts";
+import { kbsFeature } from "./features/kbs/feature.ts";
 import { kmsFeature } from "./features/kms/feature.ts";
 import { otpFeature } from "./features/otp/feature.ts";
 import { secretsFeature } from "./features/secrets/feature.ts";
@@ -29,6 +30,7 @@ import { loadOrCreateSealedMasterKey } from "./kernel/master-key.ts";
 import { createPolicySet, type PolicySet, watchPolicyDir } from "./kernel/policy-set.ts";
 import type { RpcService } from "./kernel/rpc.ts";
 import type { SecondFactor } from "./kernel/second-factor.ts";
+import { NO_SECRET_RELEASE, type SecretRelease } from "./kernel/secret-release.ts";
 import { type AdminStepUp, NO_STEP_UP } from "./kernel/step-up.ts";
 import {
   hardwareQuoteTrust,
@@ -48,7 +50,13 @@ import type { MigrationSet } from "./store/migrations.ts";
 import { openStore as openEngine } from "./store/open.ts";
 
 /** The features, one line each. */
-export const FEATURES: readonly Feature[] = [secretsFeature, kmsFeature, adminFeature, otpFeature];
+export const FEATURES: readonly Feature[] = [
+  secretsFeature,
+  kmsFeature,
+  adminFeature,
+  otpFeature,
+  kbsFeature,
+];
 
 /** Every option of `keyward serve`: the core's, then each feature's. */
 export const SERVICE_OPTIONS: readonly Option<unknown>[] = [
@@ -91,6 +99,8 @@ export interface RunningKeyward {
   readonly adminPort?: number;
   /** The challenge–response listener's port, when it runs. */
   readonly challengePort?: number;
+  /** The ports of the features' own listeners, by name (`kbsPort`, …), when they run. */
+  readonly ports: Readonly<Record<string, number>>;
   readonly mode: "simulation" | "hardware";
   /** The service's counters (also on the ops listener's /metrics). */
   readonly metrics: Metrics;
@@ -226,6 +236,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
   try {
     let stepUp: AdminStepUp = options.stepUp ?? NO_STEP_UP;
     let secondFactor: SecondFactor | undefined;
+    let secretRelease: SecretRelease = NO_SECRET_RELEASE;
     const ctx: FeatureContext = {
       config,
       store,
@@ -243,11 +254,13 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
       metrics,
       now,
       stepUp: (call) => stepUp(call),
+      releaseSecrets: (request) => secretRelease(request),
     };
     for (const f of FEATURES) if (f.start !== undefined) runtimes.push(await f.start(ctx));
     const provided = runtimes.find((r) => r.adminStepUp !== undefined)?.adminStepUp;
     if (options.stepUp === undefined && provided !== undefined) stepUp = provided;
     secondFactor = runtimes.find((r) => r.secondFactor !== undefined)?.secondFactor;
+    secretRelease = runtimes.find((r) => r.secretRelease !== undefined)?.secretRelease ?? NO_SECRET_RELEASE;
 
     const services = runtimes.flatMap((r) => r.services ?? []);
     const on = (kind: RpcService["listener"]) => services.filter((s): s is RpcService => s.listener === kind);
@@ -309,6 +322,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
       metrics,
       ...(admin === undefined ? {} : { adminPort: admin.port }),
       ...(challenge === undefined ? {} : { challengePort: challenge.port }),
+      ports: own,
       shutdown,
     };
   } catch (e) {

@@ -56,6 +56,19 @@ export const serve = {
       help: "the Admin listener (default: 127.0.0.1:7444)",
     },
     "challenge-listen": { type: "string", value: "HOST:PORT", help: "the challenge–response listener" },
+    "kbs-listen": {
+      type: "string",
+      value: "HOST:PORT",
+      help: "the KBS protocol listener (Confidential Containers guests; docs/kbs.md)",
+    },
+    "kbs-cert": { type: "string", value: "FILE", help: "PEM certificate chain of the KBS listener" },
+    "kbs-key": { type: "string", value: "FILE", help: "PEM private key of --kbs-cert" },
+    "kbs-insecure-http": { type: "boolean", help: "serve the KBS protocol over plain HTTP (development)" },
+    "kbs-token-ttl": {
+      type: "string",
+      value: "SECONDS",
+      help: "lifetime of KBS attestation tokens (30–3600, default 300)",
+    },
     attester: {
       type: "string",
       value: "auto|gramine|configfs-tsm",

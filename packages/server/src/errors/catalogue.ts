@@ -7,6 +7,7 @@
  * @module
  */
 import { adminCodes } from "./codes/admin.ts";
+import { kbsCodes } from "./codes/kbs.ts";
 import { launcherCodes } from "./codes/launcher.ts";
 import { otpCodes } from "./codes/otp.ts";
 import { serviceCodes } from "./codes/service.ts";
@@ -18,6 +19,7 @@ export const serviceCatalogue = {
   ...adminCodes,
   ...launcherCodes,
   ...otpCodes,
+  ...kbsCodes,
   ...vaultCodes,
 } as const;
 

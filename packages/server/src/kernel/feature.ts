@@ -27,6 +27,7 @@ import type { Listening } from "./listening.ts";
 import type { PolicySet } from "./policy-set.ts";
 import type { RpcService } from "./rpc.ts";
 import type { SecondFactor } from "./second-factor.ts";
+import type { SecretRelease } from "./secret-release.ts";
 import type { AdminStepUp } from "./step-up.ts";
 import type { ServiceTrust } from "./trust.ts";
 
@@ -58,6 +59,8 @@ export interface FeatureContext {
   readonly now: () => Date;
   /** The admin second-factor seam (kernel/step-up.ts), as composed from the features that provide one. */
   readonly stepUp: AdminStepUp;
+  /** Releasing granted secrets through the gate (kernel/secret-release.ts; the secrets feature's). */
+  readonly releaseSecrets: SecretRelease;
 }
 
 /** A listener a feature runs itself (e.g. a KBS HTTP endpoint), started after the kernel's. */
@@ -79,6 +82,8 @@ export interface FeatureRuntime {
    * the gate's second-factor step (kernel/second-factor.ts).
    */
   readonly secondFactor?: SecondFactor;
+  /** Secret release for the other features (the secrets feature's), as `FeatureContext.releaseSecrets`. */
+  readonly secretRelease?: SecretRelease;
   /** Called at shutdown, after the listeners closed and before the store closes. */
   close?(): Promise<void>;
 }

@@ -42,6 +42,8 @@ export interface GrantDecision {
   readonly names: readonly string[];
   /** Names the policy does not grant: any makes the request denied. */
   readonly refused: readonly string[];
+  /** Why, when refused for a reason other than "not granted" (the refusal's message). */
+  readonly reason?: string;
 }
 
 /**
@@ -213,13 +215,14 @@ export function createGate(deps: GateDeps): Gate {
       const { policy, claims } = await admitted(action, caller, request.names);
       const subject = (caller as Caller).subject;
       const via = (caller as Caller).via;
-      const { names, refused } = request.grant(policy, request.names);
+      const decision = request.grant(policy, request.names);
+      const { names, refused } = decision;
       if (refused.length > 0)
         await refuse(
           action,
           caller,
           "ERR_SERVICE_DENIED",
-          `policy ${policy.id} grants no such ${refused.length === 1 ? "name" : "names"}`,
+          decision.reason ?? `policy ${policy.id} grants no such ${refused.length === 1 ? "name" : "names"}`,
           { names: [...refused], claims },
           policy.id,
         );

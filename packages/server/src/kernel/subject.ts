@@ -6,8 +6,11 @@
  */
 import type { VerifiedQuote } from "@keyward/attest/evidence";
 
-/** How a caller authenticated. */
-export type Via = "ra-tls" | "challenge";
+/**
+ * How a caller authenticated: mutual RA-TLS, the challenge path, the KBS protocol (Confidential
+ * Containers), or Gramine's secret provisioning (RA-TLS client certificate).
+ */
+export type Via = "ra-tls" | "challenge" | "kbs" | "secret-prov";
 
 /** An authenticated caller: verified evidence and how it was presented. */
 export interface Caller {

@@ -5,7 +5,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
+import { createDcapVerifier, parseCollateralJson, parseDcapQuote } from "@keyward/attest/dcap";
 import { KeywardError } from "@keyward/attest/errors";
 import type { VerifiedQuote } from "@keyward/attest/evidence";
 import { extractRaTlsEvidence, verifyRaTlsCertificate } from "@keyward/attest/ratls";
@@ -26,7 +26,8 @@ export function simulationTrust(platform: SimPlatform): VerifyCertificate {
   return (der, at) => verifyRaTlsCertificate(der, { verifier, collateral, at });
 }
 
-// A verifier anchored only at the simulated platform's root, with its SGX collateral.
+// A verifier anchored only at the simulated platform's root, with its SGX collateral (and its TDX
+// collateral for bare TDX quotes).
 function simulationVerifier(platform: SimPlatform) {
   const root = parsePemCertificates(platform.rootCertificatePem)[0];
   if (root === undefined)
@@ -34,6 +35,7 @@ function simulationVerifier(platform: SimPlatform) {
   return {
     verifier: createDcapVerifier({ anchors: [{ certificate: root, platform: "simulated" }] }),
     collateral: parseCollateralJson(platform.collateralJson("sgx")),
+    tdxCollateral: parseCollateralJson(platform.collateralJson("tdx")),
   };
 }
 
@@ -49,10 +51,14 @@ export function simulatedServiceCredential(platform: SimPlatform): Promise<RaTls
   });
 }
 
-/** Verifies bare DCAP quotes (the challenge–response path) against the simulated platform. */
+/**
+ * Verifies bare DCAP quotes (the challenge–response path, KBS evidence) against the simulated
+ * platform, with the collateral of the quote's TEE (SGX or TDX).
+ */
 export function simulationQuoteTrust(platform: SimPlatform): (quote: Uint8Array, at: Date) => VerifiedQuote {
-  const { verifier, collateral } = simulationVerifier(platform);
-  return (quote, at) => verifier.verify(quote, collateral, at);
+  const { verifier, collateral, tdxCollateral } = simulationVerifier(platform);
+  return (quote, at) =>
+    verifier.verify(quote, parseDcapQuote(quote).header.teeType === 0 ? collateral : tdxCollateral, at);
 }
 
 /**

@@ -24,7 +24,13 @@ import {
   simulationQuoteTrust,
   simulationTrust,
 } from "../../src/kernel/trust.ts";
-import { composeService, loadServiceConfig, POLICY_READER, type RunOptions } from "../../src/main.ts";
+import {
+  composeService,
+  FEATURE_MIGRATIONS,
+  loadServiceConfig,
+  POLICY_READER,
+  type RunOptions,
+} from "../../src/main.ts";
 import { createLogger } from "../../src/ops/logs.ts";
 import type { Store } from "../../src/store/contract.ts";
 import { openSqliteStore } from "../../src/store/sqlite/engine.ts";
@@ -70,7 +76,7 @@ export interface FixtureOptions extends RunOptions {
 }
 
 export function startFixture(policies: ServicePolicy[], options: FixtureOptions = {}) {
-  return startFixtureOn(policies, (dir) => openSqliteStore(dir), options);
+  return startFixtureOn(policies, (dir) => openSqliteStore(dir, { migrations: FEATURE_MIGRATIONS }), options);
 }
 
 /**

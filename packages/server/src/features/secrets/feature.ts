@@ -10,6 +10,7 @@ import type { Feature, FeatureContext } from "../../kernel/feature.ts";
 import { challengeService } from "./challenge.ts";
 import { getSecretsService } from "./get-secrets.ts";
 import { SECRETS } from "./grants.ts";
+import { release } from "./release.ts";
 import { SECRET_BACKEND, SOURCES, sourceOf } from "./sources/index.ts";
 import { checkAppTokens, VAULT_ADDR, vaultSource } from "./sources/vault.ts";
 
@@ -30,6 +31,9 @@ export const secretsFeature: Feature = {
   grants: [SECRETS, ...SOURCES.flatMap((s) => s.grants ?? [])],
   async start(ctx) {
     await checkVault(ctx);
-    return { services: [getSecretsService(ctx), challengeService(ctx)] };
+    return {
+      services: [getSecretsService(ctx), challengeService(ctx)],
+      secretRelease: (request) => release(ctx, request),
+    };
   },
 };
