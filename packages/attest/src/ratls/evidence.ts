@@ -24,13 +24,17 @@ import {
   OID_TCG_DICE_TAGGED_EVIDENCE,
 } from "./oids.ts";
 
+/** Every format an RA-TLS certificate's evidence can come in, in the order they are tried. */
+export const RA_TLS_FORMATS = [
+  "tcg-dice",
+  "gramine-legacy",
+  "intel-sgx-sdk",
+  "open-enclave-report",
+  "open-enclave-evidence",
+] as const;
+
 /** Which extension carried the evidence. */
-export type RaTlsFormat =
-  | "tcg-dice"
-  | "gramine-legacy"
-  | "intel-sgx-sdk"
-  | "open-enclave-report"
-  | "open-enclave-evidence";
+export type RaTlsFormat = (typeof RA_TLS_FORMATS)[number];
 
 /** Evidence found in a certificate, before it is verified. */
 export interface RaTlsEvidence {
@@ -150,8 +154,45 @@ function fromTcg(value: Uint8Array): RaTlsEvidence {
 }
 
 /**
+ * How one format binds the certificate's key: throws unless `reportData` (64 bytes) and the
+ * evidence name exactly this certificate's key.
+ */
+export type RaTlsKeyBinding = (cert: Certificate, evidence: RaTlsEvidence, reportData: Uint8Array) => void;
+
+// Keyed by the format union: a format added to RA_TLS_FORMATS without its binding does not compile,
+// so no format can reach verification with its key check skipped.
+const KEY_BINDINGS: { readonly [F in RaTlsFormat]: RaTlsKeyBinding } = {
+  "tcg-dice": (cert, evidence, reportData) => {
+    const c = evidence.claims;
+    if (c === undefined) mismatch("no claims");
+    expectFirstHalf(reportData, sha256(c.bytes), "SHA-256(claims)");
+    const keyHash = digest(HASHES[c.pubkeyHash.algorithm], cert.spki);
+    if (!bytesEqual(keyHash, c.pubkeyHash.value))
+      mismatch("the claims' pubkey-hash is not the hash of this certificate's key");
+  },
+  "gramine-legacy": (cert, _evidence, reportData) =>
+    expectFirstHalf(reportData, sha256(cert.spki), "SHA-256(SubjectPublicKeyInfo)"),
+  "intel-sgx-sdk": (cert, _evidence, reportData) =>
+    expectFirstHalf(reportData, sha256(cert.spki), "SHA-256(SubjectPublicKeyInfo)"),
+  "open-enclave-report": (cert, _evidence, reportData) =>
+    expectFirstHalf(reportData, sha256(publicKeyPemWithNul(cert)), "SHA-256(public key PEM ‖ NUL)"),
+  "open-enclave-evidence": (cert, evidence, reportData) => {
+    const pem = publicKeyPemWithNul(cert);
+    if (!bytesEqual(evidence.customClaims ?? new Uint8Array(), pem))
+      mismatch("the custom claims are not this certificate's public key");
+    expectFirstHalf(reportData, sha256(pem), "SHA-256(custom claims)");
+  },
+};
+
+function expectFirstHalf(reportData: Uint8Array, h: Uint8Array, what: string): void {
+  if (!bytesEqual(reportData.subarray(0, 32), h) || !isAllZero(reportData.subarray(32)))
+    mismatch(`report data is not ${what} followed by zeros`);
+}
+
+/**
  * Checks that the evidence binds the certificate's public key exactly: the report data is the
- * format's hash followed by zeros, and (TCG) the claims name the key's hash.
+ * format's hash followed by zeros, and (TCG) the claims name the key's hash. Evidence whose
+ * format has no binding (a value from outside the type system) is refused, never passed.
  * @throws ERR_RATLS_BINDING_MISMATCH, ERR_RATLS_NONCE_MISMATCH
  */
 export function checkRaTlsBinding(
@@ -160,39 +201,9 @@ export function checkRaTlsBinding(
   options: { readonly nonce?: Uint8Array } = {},
 ): void {
   const reportData = parseDcapQuote(evidence.quote).body.report.reportData;
-  const expectFirstHalf = (h: Uint8Array, what: string) => {
-    if (!bytesEqual(reportData.subarray(0, 32), h) || !isAllZero(reportData.subarray(32))) {
-      throw new KeywardError(
-        "ERR_RATLS_BINDING_MISMATCH",
-        `RA-TLS: report data is not ${what} followed by zeros`,
-      );
-    }
-  };
-  switch (evidence.format) {
-    case "tcg-dice": {
-      const c = evidence.claims;
-      if (c === undefined) mismatch("no claims");
-      expectFirstHalf(sha256(c.bytes), "SHA-256(claims)");
-      const keyHash = digest(HASHES[c.pubkeyHash.algorithm], cert.spki);
-      if (!bytesEqual(keyHash, c.pubkeyHash.value))
-        mismatch("the claims' pubkey-hash is not the hash of this certificate's key");
-      break;
-    }
-    case "gramine-legacy":
-    case "intel-sgx-sdk":
-      expectFirstHalf(sha256(cert.spki), "SHA-256(SubjectPublicKeyInfo)");
-      break;
-    case "open-enclave-report":
-      expectFirstHalf(sha256(publicKeyPemWithNul(cert)), "SHA-256(public key PEM ‖ NUL)");
-      break;
-    case "open-enclave-evidence": {
-      const pem = publicKeyPemWithNul(cert);
-      if (!bytesEqual(evidence.customClaims ?? new Uint8Array(), pem))
-        mismatch("the custom claims are not this certificate's public key");
-      expectFirstHalf(sha256(pem), "SHA-256(custom claims)");
-      break;
-    }
-  }
+  if (!Object.hasOwn(KEY_BINDINGS, evidence.format))
+    mismatch(`no key binding is known for the format ${JSON.stringify(evidence.format)}`);
+  KEY_BINDINGS[evidence.format](cert, evidence, reportData);
   if (options.nonce !== undefined) {
     const got = evidence.claims?.nonce;
     if (got === undefined || !secretEqual(got, options.nonce)) {

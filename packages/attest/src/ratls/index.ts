@@ -1,5 +1,5 @@
-export type { RaTlsEvidence, RaTlsFormat } from "./evidence.ts";
-export { checkRaTlsBinding, extractRaTlsEvidence } from "./evidence.ts";
+export type { RaTlsEvidence, RaTlsFormat, RaTlsKeyBinding } from "./evidence.ts";
+export { checkRaTlsBinding, extractRaTlsEvidence, RA_TLS_FORMATS } from "./evidence.ts";
 export {
   CBOR_TAG_INTEL_QUOTE,
   OID_GRAMINE_LEGACY,

@@ -10,7 +10,14 @@ import { KeywardError } from "../errors/keyward-error.ts";
 import { parseCollateralJson } from "../evidence/dcap/collateral.ts";
 import { createDcapVerifier } from "../evidence/dcap/verify.ts";
 import { type Certificate, parsePemCertificates } from "../x509/certificate.ts";
-import { checkRaTlsBinding, extractRaTlsEvidence } from "./evidence.ts";
+import {
+  checkRaTlsBinding,
+  extractRaTlsEvidence,
+  RA_TLS_FORMATS,
+  type RaTlsEvidence,
+  type RaTlsFormat,
+  type RaTlsKeyBinding,
+} from "./evidence.ts";
 import { OID_TCG_DICE_TAGGED_EVIDENCE } from "./oids.ts";
 import { verifyRaTlsCertificate } from "./verify-peer.ts";
 
@@ -142,6 +149,43 @@ describe("RA-TLS certificates from Gramine, the Intel SGX SDK and rats-tls", () 
       code(() => extractRaTlsEvidence({ ...g, extensions: [] })),
       "ERR_RATLS_NO_EVIDENCE",
     );
+  });
+
+  it("checks the key for every format: none verifies a certificate whose key the evidence does not bind", () => {
+    const g = cert("gramine-cert.pem");
+    const other = cert("rats-tls-cert.pem");
+    const tcg = extractRaTlsEvidence(g);
+    // The real quote binds SHA-256(claims) of Gramine's key: under every format's rule, the other
+    // certificate's key is refused (the OE formats' custom claims name the other key's PEM).
+    for (const format of RA_TLS_FORMATS) {
+      const evidence: RaTlsEvidence = { ...tcg, format, customClaims: new Uint8Array(8) };
+      assert.equal(
+        code(() => checkRaTlsBinding(other, evidence)),
+        "ERR_RATLS_BINDING_MISMATCH",
+        format,
+      );
+    }
+    // A format from outside the type system (a cast, a deserialized object) has no binding: refused.
+    const unknown = { ...tcg, format: "future-format" as RaTlsFormat };
+    assert.equal(
+      code(() => checkRaTlsBinding(g, unknown)),
+      "ERR_RATLS_BINDING_MISMATCH",
+    );
+    const proto = { ...tcg, format: "toString" as RaTlsFormat };
+    assert.equal(
+      code(() => checkRaTlsBinding(g, proto)),
+      "ERR_RATLS_BINDING_MISMATCH",
+    );
+    // The dispatch table's type: leaving a format out is a compile error (checked by tsc -b).
+    const noop: RaTlsKeyBinding = () => undefined;
+    // @ts-expect-error open-enclave-evidence has no binding
+    const partial: { readonly [F in RaTlsFormat]: RaTlsKeyBinding } = {
+      "tcg-dice": noop,
+      "gramine-legacy": noop,
+      "intel-sgx-sdk": noop,
+      "open-enclave-report": noop,
+    };
+    assert.equal(Object.keys(partial).length, RA_TLS_FORMATS.length - 1);
   });
 
   it("throws nothing but KeywardError for mutated evidence", () => {
