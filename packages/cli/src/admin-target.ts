@@ -38,7 +38,14 @@ export interface AdminTarget {
   listPolicies(): Promise<readonly PolicyListing[]>;
   explain(subject: ExplainSubject, policyId: string): Promise<ExplainResult>;
   readAudit(fromSeq: number, limit: number): Promise<readonly AuditEntry[]>;
-  verifyAudit(): Promise<ChainVerdict>;
+  /**
+   * The whole chain, streamed to the log's head (constant memory). `expectHead`: a head recorded
+   * earlier that must be in the chain. `onProgress` (local only) hears entries checked so far.
+   */
+  verifyAudit(options?: {
+    readonly expectHead?: string;
+    readonly onProgress?: (checked: number, total: number) => void;
+  }): Promise<ChainVerdict & { readonly expectedHeadFound?: boolean }>;
   close(): Promise<void>;
 }
 
@@ -131,10 +138,11 @@ async function remote(values: AdminValues, address: string): Promise<AdminTarget
           hash: e.hash,
         })),
       ),
-    verifyAudit: () =>
+    verifyAudit: (options = {}) =>
       call(async () => {
-        const v = await c.verifyAudit({});
+        const v = await c.verifyAudit({ expectHead: options.expectHead ?? "" });
         return {
+          ...(options.expectHead === undefined ? {} : { expectedHeadFound: v.expectedHeadFound }),
           ok: v.ok,
           entries: Number(v.entries),
           head: v.head,
@@ -160,17 +168,7 @@ async function local(values: AdminValues): Promise<AdminTarget> {
     listPolicies: async () => ops.listPolicies(),
     explain: (s, policyId) => ops.explain(s, policyId),
     readAudit: (fromSeq, limit) => ops.readAudit(fromSeq, limit),
-    verifyAudit: () => ops.verifyAudit(),
+    verifyAudit: (options) => ops.verifyAudit(options),
     close,
   };
-}
-
-/** Every audit entry, read in pages (the Admin listener returns at most 10,000 per call). */
-export async function readAllAudit(target: AdminTarget): Promise<AuditEntry[]> {
-  const out: AuditEntry[] = [];
-  for (;;) {
-    const page = await target.readAudit(out.length + 1, 10_000);
-    out.push(...page);
-    if (page.length < 10_000) return out;
-  }
 }

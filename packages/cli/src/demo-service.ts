@@ -17,7 +17,7 @@ import { openBundledDirectory } from "@keyward/platform/runtime";
 import { initSimPlatform } from "@keyward/platform/sim";
 import { createLogger, loadServiceConfig, runService, SIM_SERVICE_MEASUREMENT } from "@keyward/server";
 import { openLocalAdmin } from "@keyward/server/admin";
-import { verifyChain } from "@keyward/server/audit";
+import { type AuditEntry, auditEntries, verifyChain } from "@keyward/server/audit";
 
 const appUrl = new URL("../../../examples/secret-client/", import.meta.url);
 const NODE_MODULES = fileURLToPath(new URL("../../../node_modules/", import.meta.url));
@@ -107,7 +107,8 @@ export async function secretProvisioningDemo(
         bad.status !== 0 && bad.err.includes("ERR_SERVICE_DENIED"),
         `modified copy of the app refused: ${bad.err.includes("ERR_SERVICE_DENIED") ? "ERR_SERVICE_DENIED (permission denied)" : bad.out || bad.err}`,
       );
-      const entries = await store.readAudit();
+      const entries: AuditEntry[] = [];
+      for await (const e of auditEntries(store)) entries.push(e); // a demo's log: a few entries
       say("  audit log:");
       for (const e of entries) {
         say(

@@ -4,10 +4,17 @@ import { EXIT, type ExitCode, printJsonLine, say } from "../output.ts";
 import { auditRead } from "../specs/admin.ts";
 import type { Parsed } from "../specs/types.ts";
 
-/** `keyward audit read [--from SEQ] [--limit N] [--admin HOST:PORT | store flags] [--json]`: the entries. */
+/**
+ * `keyward audit read [--from SEQ] [--limit N | --all] [--admin HOST:PORT | store flags] [--json]`:
+ * the entries, paged from the store; when `--limit` stops the listing before the log's end, a note
+ * on stderr says so and where to go on (`--from NEXT`), so a bounded listing is never mistaken for
+ * the whole log.
+ */
 export async function run({ values, json }: Parsed<typeof auditRead>): Promise<ExitCode> {
   const from = Number(values.from ?? "1");
-  const limit = Number(values.limit ?? "1000");
+  if (values.all === true && values.limit !== undefined)
+    usageError("--all and --limit exclude each other", auditRead);
+  const limit = values.all === true ? Number.MAX_SAFE_INTEGER : Number(values.limit ?? "1000");
   if (!Number.isSafeInteger(from) || from < 1) usageError("--from: an entry number from 1", auditRead);
   if (!Number.isSafeInteger(limit) || limit < 1) usageError("--limit: a number from 1", auditRead);
   const target = await openAdminTarget(values);
@@ -28,6 +35,10 @@ export async function run({ values, json }: Parsed<typeof auditRead>): Promise<E
       left -= page.length;
       next = (page[page.length - 1]?.seq ?? next) + 1;
     }
+    if (left === 0 && (await target.readAudit(next, 1)).length > 0)
+      process.stderr.write(
+        `keyward: stopped after ${limit} entries (--limit); more follow: --from ${next}, or --all\n`,
+      );
     return EXIT.ok;
   } finally {
     await target.close();

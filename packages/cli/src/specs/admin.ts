@@ -166,12 +166,13 @@ export const adminRotateMasterKey = {
 export const auditRead = {
   name: "audit read",
   summary: "print the service's audit log entries (names only; no secret values)",
-  synopsis: "[--from SEQ] [--limit N] [--admin HOST:PORT] [--json]",
-  description: `With --json, one entry per line. ${WHERE}`,
+  synopsis: "[--from SEQ] [--limit N | --all] [--admin HOST:PORT] [--json]",
+  description: `With --json, one entry per line. When --limit stops the listing before the end of the log, stderr says so and where to go on. ${WHERE}`,
   options: {
     ...ADMIN,
     from: { type: "string", value: "SEQ", help: "the first entry (default: 1)" },
     limit: { type: "string", value: "N", help: "at most this many entries (default: 1000)" },
+    all: { type: "boolean", help: "every entry to the end of the log (read in pages)" },
   },
   json: true,
   examples: ["--from 100 --limit 10 --json"],

@@ -35,6 +35,12 @@ export interface AuditEntry extends AuditEvent {
   readonly at: string;
   readonly prevHash: string;
   readonly hash: string;
+  /**
+   * The caller's claims record, when the entry references one by hash (`detail.claimsRef`): stored
+   * once per distinct record (table audit_claims) and read back with the entry. Not part of the
+   * entry's hash; its own hash is (through `claimsRef`).
+   */
+  readonly claims?: AuditValue;
 }
 
 export const GENESIS_HASH = "0".repeat(64);
@@ -56,30 +62,76 @@ export function entryHash(e: Omit<AuditEntry, "hash">): string {
 /** The result of {@link verifyChain}: the first broken entry, when any. */
 export interface ChainVerdict {
   readonly ok: boolean;
+  /** Entries checked (all of them when ok; up to and including the broken one otherwise). */
   readonly entries: number;
+  /** The hash of the last good entry (the genesis hash when none). */
   readonly head: string;
   readonly brokenAt?: number;
   readonly problem?: string;
 }
 
-/** Checks sequence numbers (1, 2, 3… with no gap), links and hashes of every entry in order. */
-export function verifyChain(entries: readonly AuditEntry[]): ChainVerdict {
-  let prev = GENESIS_HASH;
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i] as AuditEntry;
-    const bad = (problem: string): ChainVerdict => ({
-      ok: false,
-      entries: entries.length,
-      head: prev,
-      brokenAt: i + 1,
-      problem,
-    });
-    if (e.seq !== i + 1) return bad(`entry ${i + 1} has sequence number ${e.seq} (deleted or reordered)`);
-    if (e.prevHash !== prev) return bad(`entry ${e.seq} does not link to its predecessor`);
-    if (entryHash(e) !== e.hash) return bad(`entry ${e.seq} was edited (hash mismatch)`);
-    prev = e.hash;
+/**
+ * The SHA-256 (hex) of a claims record as an audit entry references it (`detail.claimsRef`):
+ * over the record's canonical JSON, so the same record always has the same reference.
+ */
+export function claimsHash(record: AuditValue): string {
+  return createHash("sha256").update(canonicalJson(record)).digest("hex");
+}
+
+/**
+ * Checks a chain one entry at a time, in constant memory: sequence numbers (1, 2, 3… with no
+ * gap), links, hashes, and — for an entry that references its caller's claims record by hash
+ * (`detail.claimsRef`) — that the record read with it (`claims`) has that hash. Stops at the
+ * first broken entry.
+ */
+export class ChainVerifier {
+  #prev = GENESIS_HASH;
+  #count = 0;
+  #broken: { readonly at: number; readonly problem: string } | undefined;
+
+  /** Checks the next entry; false once the chain is broken (later entries are not looked at). */
+  push(e: AuditEntry): boolean {
+    if (this.#broken !== undefined) return false;
+    const n = this.#count + 1;
+    const problem =
+      e.seq !== n
+        ? `entry ${n} has sequence number ${e.seq} (deleted or reordered)`
+        : e.prevHash !== this.#prev
+          ? `entry ${e.seq} does not link to its predecessor`
+          : entryHash(e) !== e.hash
+            ? `entry ${e.seq} was edited (hash mismatch)`
+            : claimsProblem(e);
+    this.#count = n;
+    if (problem !== undefined) {
+      this.#broken = { at: n, problem };
+      return false;
+    }
+    this.#prev = e.hash;
+    return true;
   }
-  return { ok: true, entries: entries.length, head: prev };
+
+  /** The verdict so far. */
+  verdict(): ChainVerdict {
+    const b = this.#broken;
+    return b === undefined
+      ? { ok: true, entries: this.#count, head: this.#prev }
+      : { ok: false, entries: this.#count, head: this.#prev, brokenAt: b.at, problem: b.problem };
+  }
+}
+
+function claimsProblem(e: AuditEntry): string | undefined {
+  const ref = e.detail?.claimsRef;
+  if (typeof ref !== "string") return undefined;
+  if (e.claims === undefined) return `entry ${e.seq}'s claims record is missing`;
+  if (claimsHash(e.claims) !== ref) return `entry ${e.seq}'s claims record was edited (hash mismatch)`;
+  return undefined;
+}
+
+/** Checks every entry of `entries` in order ({@link ChainVerifier}). */
+export function verifyChain(entries: readonly AuditEntry[]): ChainVerdict {
+  const v = new ChainVerifier();
+  for (const e of entries) if (!v.push(e)) break;
+  return v.verdict();
 }
 
 function canonicalJson(v: unknown): string {

@@ -8,7 +8,16 @@ export {
   type AuditEvent,
   type AuditValue,
   type ChainVerdict,
+  ChainVerifier,
+  claimsHash,
   entryHash,
   GENESIS_HASH,
   verifyChain,
 } from "./chain.ts";
+export {
+  AUDIT_PAGE,
+  type AuditLogVerdict,
+  type AuditSource,
+  auditEntries,
+  verifyAuditLog,
+} from "./stream.ts";

@@ -7,7 +7,14 @@
  *
  * @module
  */
-import { type AuditEntry, type AuditEvent, entryHash, GENESIS_HASH } from "./chain.ts";
+import {
+  type AuditEntry,
+  type AuditEvent,
+  type AuditValue,
+  claimsHash,
+  entryHash,
+  GENESIS_HASH,
+} from "./chain.ts";
 
 /** The columns of audit_log, in insert order. */
 export const AUDIT_COLUMNS = [
@@ -84,5 +91,64 @@ export function extendChain(
     const e: AuditEntry = { ...base, hash: entryHash(base) };
     prevHash = e.hash;
     return e;
+  });
+}
+
+/** Stores a claims record once (a second insert of the same hash is a no-op on both engines). */
+export const INSERT_CLAIMS_SQL =
+  "INSERT INTO audit_claims (hash, record) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING";
+
+/** A batch of audit items with their claims records taken out: `records` maps each reference to its JSON. */
+export interface AddressedBatch<T extends { readonly event: AuditEvent }> {
+  readonly items: readonly T[];
+  readonly records: ReadonlyMap<string, string>;
+}
+
+/**
+ * Content-addresses the claims records of `items`: an event whose detail holds `claims` gets
+ * `claimsRef` (SHA-256 of the record's canonical JSON) in its place, and the record goes into
+ * `records` once. An entry's hash then covers the reference, which covers the record: the chain
+ * still covers every claim, and 1 M releases by one workload store its ~6.5 KB record once.
+ */
+export function addressClaims<T extends { readonly event: AuditEvent }>(
+  items: readonly T[],
+): AddressedBatch<T> {
+  const records = new Map<string, string>();
+  const out = items.map((item) => {
+    const detail = item.event.detail;
+    if (detail === undefined || detail.claims === undefined || detail.claims === null) return item;
+    const { claims, ...rest } = detail;
+    const ref = claimsHash(claims as AuditValue);
+    if (!records.has(ref)) records.set(ref, JSON.stringify(claims));
+    return { ...item, event: { ...item.event, detail: { ...rest, claimsRef: ref } } };
+  });
+  return { items: out, records };
+}
+
+/** `SELECT hash, record FROM audit_claims WHERE hash IN (?,…)` for `n` references. */
+export function selectClaimsSql(n: number): string {
+  return `SELECT hash, record FROM audit_claims WHERE hash IN (${Array.from({ length: n }, () => "?").join(",")})`;
+}
+
+/** The distinct claims references of `entries`. */
+export function claimsRefsOf(entries: readonly AuditEntry[]): string[] {
+  const refs = new Set<string>();
+  for (const e of entries) {
+    const ref = e.detail?.claimsRef;
+    if (typeof ref === "string") refs.add(ref);
+  }
+  return [...refs];
+}
+
+/** `entries` with each referenced claims record attached (`claims`), from `rows` of audit_claims. */
+export function withClaims(
+  entries: readonly AuditEntry[],
+  rows: readonly Readonly<Record<string, unknown>>[],
+): AuditEntry[] {
+  const byRef = new Map(rows.map((r) => [String(r.hash), String(r.record)]));
+  return entries.map((e) => {
+    const ref = e.detail?.claimsRef;
+    const record = typeof ref === "string" ? byRef.get(ref) : undefined;
+    return record === undefined ? e : { ...e, claims: JSON.parse(record) as AuditValue };
   });
 }

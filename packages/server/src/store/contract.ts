@@ -6,6 +6,7 @@
  * @module
  */
 import type { AuditEntry, AuditEvent } from "../audit/chain.ts";
+import type { ChainHead } from "../audit/rows.ts";
 import type { Sql } from "./sql.ts";
 
 /** A sealed secret version as stored: its wrapped data key and its ciphertext (kernel/envelope.ts). */
@@ -74,6 +75,14 @@ export interface Store {
   listPolicies(): Promise<readonly StoredPolicy[]>;
   /** Appends one event; resolves with its entry once durable (group-committed with others). */
   appendAudit(event: AuditEvent): Promise<AuditEntry>;
+  /**
+   * At most `limit` (1…10,000; default 10,000) entries from `fromSeq` (default 1) on, in order,
+   * each with its claims record attached when it references one. A page, never the whole log:
+   * stream with audit/stream.ts.
+   * @throws RangeError for a limit outside 1…10,000
+   */
   readAudit(fromSeq?: number, limit?: number): Promise<readonly AuditEntry[]>;
+  /** The last entry's sequence number and hash (undefined for an empty log). */
+  auditHead(): Promise<ChainHead | undefined>;
   close(): Promise<void>;
 }

@@ -6,10 +6,20 @@
  * @module
  */
 import type { AuditEvent } from "../audit/chain.ts";
-import { entryFromRow } from "../audit/rows.ts";
+import {
+  AUDIT_HEAD_SQL,
+  claimsRefsOf,
+  entryFromRow,
+  headOf,
+  selectClaimsSql,
+  withClaims,
+} from "../audit/rows.ts";
 import type { Store, StoredKey, StoredPolicy, StoredSecret } from "./contract.ts";
 import { type AuditAppender, appendInTransaction } from "./group-commit.ts";
 import type { Row, Sql, SqlRunner } from "./sql.ts";
+
+/** The most entries one {@link Store.readAudit} call returns. */
+export const MAX_AUDIT_PAGE = 10_000;
 
 const bytes = (v: unknown): Uint8Array => new Uint8Array(v as Uint8Array);
 
@@ -176,10 +186,19 @@ export function createStore(
       return (await sql.all(LIST_POLICIES)).map(policyOf);
     },
     appendAudit,
-    async readAudit(fromSeq = 1, limit = 1_000_000) {
-      return (
+    async readAudit(fromSeq = 1, limit = MAX_AUDIT_PAGE) {
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_AUDIT_PAGE)
+        throw new RangeError(`readAudit: limit must be 1…${MAX_AUDIT_PAGE}`);
+      const entries = (
         await sql.all("SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?", [fromSeq, limit])
       ).map(entryFromRow);
+      const refs = claimsRefsOf(entries);
+      return refs.length === 0
+        ? entries
+        : withClaims(entries, await sql.all(selectClaimsSql(refs.length), refs));
+    },
+    async auditHead() {
+      return headOf(await sql.get(AUDIT_HEAD_SQL));
     },
     // Idempotent: a running service and its embedder may both close it.
     close() {

@@ -7,7 +7,15 @@
  * @module
  */
 import type { AuditEntry, AuditEvent } from "../audit/chain.ts";
-import { AUDIT_HEAD_SQL, auditParams, extendChain, headOf, insertAuditSql } from "../audit/rows.ts";
+import {
+  AUDIT_HEAD_SQL,
+  addressClaims,
+  auditParams,
+  extendChain,
+  headOf,
+  INSERT_CLAIMS_SQL,
+  insertAuditSql,
+} from "../audit/rows.ts";
 import type { Sql, SqlRunner } from "./sql.ts";
 
 /** Appends audit events; resolves each with its entry once committed. */
@@ -21,7 +29,9 @@ export async function appendInTransaction(
   tx: SqlRunner,
   items: readonly { readonly event: AuditEvent; readonly at: string }[],
 ): Promise<AuditEntry[]> {
-  const entries = extendChain(headOf(await tx.get(AUDIT_HEAD_SQL)), items);
+  const addressed = addressClaims(items);
+  for (const [ref, record] of addressed.records) await tx.run(INSERT_CLAIMS_SQL, [ref, record]);
+  const entries = extendChain(headOf(await tx.get(AUDIT_HEAD_SQL)), addressed.items);
   for (let i = 0; i < entries.length; i += MAX_BATCH) {
     const chunk = entries.slice(i, i + MAX_BATCH);
     await tx.run(insertAuditSql(chunk.length), chunk.flatMap(auditParams));

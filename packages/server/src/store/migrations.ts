@@ -23,7 +23,7 @@ export interface MigrationSet {
   readonly migrations: readonly Migration[];
 }
 
-/** The core schema (owner `core`). Versions 1–3 are the former numbered migrations, unchanged. */
+/** The core schema (owner `core`). Versions 1–3 are the former numbered migrations, unchanged; 4 holds audited claims records. */
 export const CORE_MIGRATIONS: MigrationSet = {
   owner: "core",
   migrations: [
@@ -75,6 +75,15 @@ export const CORE_MIGRATIONS: MigrationSet = {
         created_at TEXT NOT NULL,
         deleted INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (id, version)
+      );`,
+    },
+    {
+      version: 4,
+      // Each distinct claims record once, by its SHA-256 (audit entries reference it: claimsRef).
+      sql: () => `
+      CREATE TABLE audit_claims (
+        hash TEXT PRIMARY KEY,
+        record TEXT NOT NULL
       );`,
     },
   ],

@@ -77,8 +77,9 @@ const codeOf = (e: unknown): string => {
 // An entry as the gate decided it: without its place in the chain, how the caller came in, and
 // the report data (which binds the TLS key on one path, the nonce and ephemeral key on the other).
 const decided = (e: AuditEntry) => {
-  const { via, claims, ...detail } = e.detail ?? {};
-  const record = claims as { claims?: Record<string, unknown> } | undefined;
+  // The claims record is stored once and referenced by hash (claimsRef, which covers the report data).
+  const { via, claims: _embedded, claimsRef: _ref, ...detail } = e.detail ?? {};
+  const record = e.claims as { claims?: Record<string, unknown> } | undefined;
   const { reportData, ...evidence } = record?.claims ?? {};
   return {
     action: e.action,

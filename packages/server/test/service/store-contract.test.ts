@@ -7,10 +7,11 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, describe, it } from "node:test";
 import pg from "pg";
-import { verifyChain } from "../../src/audit/chain.ts";
+import { claimsHash, verifyChain } from "../../src/audit/chain.ts";
+import { auditEntries, verifyAuditLog } from "../../src/audit/stream.ts";
 import { openSecret, sealSecret } from "../../src/kernel/envelope.ts";
 import type { Store } from "../../src/store/contract.ts";
-import type { MigrationSet } from "../../src/store/migrations.ts";
+import { CORE_MIGRATIONS, type MigrationSet } from "../../src/store/migrations.ts";
 import { openPostgresStore } from "../../src/store/postgres/engine.ts";
 import { openSqliteStore } from "../../src/store/sqlite/engine.ts";
 
@@ -112,7 +113,7 @@ for (const engine of engines) {
       );
       assert.deepEqual(
         rows.map((r) => `${r.feature}/${Number(r.version)}`),
-        ["alpha/1", "beta/1", "core/1", "core/2", "core/3"],
+        ["alpha/1", "beta/1", ...CORE_MIGRATIONS.migrations.map((m) => `core/${m.version}`)],
       );
     });
 
@@ -257,6 +258,67 @@ for (const engine of engines) {
         "a prefix verifies; the head hash is what detects truncation",
       );
     });
+
+    it("stores each distinct claims record once, referenced by hash and covered by the chain", async () => {
+      const claims = { tee: "sgx", claims: { mrEnclave: "ab".repeat(32), reportData: "00".repeat(64) } };
+      const other = { tee: "sgx", claims: { mrEnclave: "cd".repeat(32), reportData: "00".repeat(64) } };
+      const event = (c: typeof claims) => ({
+        action: "secrets.get",
+        outcome: "allowed" as const,
+        subject: "sgx:test",
+        detail: { names: ["a"], claims: c },
+      });
+      const before = Number((await store.sql.get("SELECT COUNT(*) AS n FROM audit_claims"))?.n);
+      const appended = await Promise.all([
+        store.appendAudit(event(claims)),
+        store.appendAudit(event(claims)),
+        store.appendAudit(event(other)),
+      ]);
+      appended.push(await store.appendAudit(event(claims)));
+      const after = Number((await store.sql.get("SELECT COUNT(*) AS n FROM audit_claims"))?.n);
+      assert.equal(after - before, 2, "two distinct records, four entries");
+      const ref = claimsHash(claims);
+      for (const e of appended.filter((e) => e.detail?.claimsRef === ref)) {
+        const [read] = await store.readAudit(e.seq, 1);
+        assert.equal(read?.detail?.claims, undefined, "not embedded in the entry");
+        assert.deepEqual(read?.claims, claims, "attached when read");
+      }
+      assert.equal(appended.filter((e) => e.detail?.claimsRef === ref).length, 3);
+      assert.equal((await verifyAuditLog(store)).ok, true);
+      // An edit to a stored record is a break at the first entry that references it.
+      await store.sql.run("UPDATE audit_claims SET record = ? WHERE hash = ?", [
+        JSON.stringify({ ...claims, tee: "tdx" }),
+        ref,
+      ]);
+      const broken = await verifyAuditLog(store);
+      assert.equal(broken.ok, false);
+      assert.equal(
+        broken.brokenAt,
+        Math.min(...appended.filter((e) => e.detail?.claimsRef === ref).map((e) => e.seq)),
+      );
+      assert.match(broken.problem ?? "", /claims record was edited/);
+      await store.sql.run("DELETE FROM audit_claims WHERE hash = ?", [ref]);
+      assert.match((await verifyAuditLog(store)).problem ?? "", /claims record is missing/);
+      await store.sql.run("INSERT INTO audit_claims (hash, record) VALUES (?, ?)", [
+        ref,
+        JSON.stringify(claims),
+      ]);
+      assert.equal((await verifyAuditLog(store)).ok, true, "restored");
+    });
+
+    it("verifies to the log's head, finds a recorded head, and bounds a page", async () => {
+      const head = await store.auditHead();
+      assert.ok(head !== undefined);
+      const v = await verifyAuditLog(store, { expectHead: head.hash.toUpperCase() });
+      assert.deepEqual([v.ok, v.entries, v.head, v.expectedHeadFound], [true, head.seq, head.hash, true]);
+      const missing = await verifyAuditLog(store, { expectHead: "11".repeat(32) });
+      assert.equal(missing.ok, false);
+      assert.equal(missing.expectedHeadFound, false);
+      await assert.rejects(store.readAudit(1, 10_001), RangeError);
+      let n = 0;
+      for await (const e of auditEntries(store, 2, 3)) n += e.seq;
+      assert.equal(n, 5, "entries 2 and 3 only");
+    });
   });
 }
 
@@ -278,7 +340,7 @@ describe("migrations of a database made before they were namespaced", () => {
       );
       assert.deepEqual(
         rows.map((r) => `${r.feature}/${Number(r.version)}`),
-        ["alpha/1", "beta/1", "core/1", "core/2", "core/3"],
+        ["alpha/1", "beta/1", ...CORE_MIGRATIONS.migrations.map((m) => `core/${m.version}`)],
       );
       assert.equal((await put(store, "after-upgrade", "v")).version, 1);
     } finally {

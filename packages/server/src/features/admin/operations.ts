@@ -16,7 +16,8 @@ import {
 import { pemBlocks } from "@keyward/attest/x509";
 import type { VerifyCertificate } from "@keyward/channels/tls";
 import { parse as parseYaml } from "yaml";
-import { type AuditEntry, type ChainVerdict, verifyChain } from "../../audit/chain.ts";
+import type { AuditEntry } from "../../audit/chain.ts";
+import { type AuditLogVerdict, verifyAuditLog } from "../../audit/stream.ts";
 import { sealSecret } from "../../kernel/envelope.ts";
 import { policyJson } from "../../kernel/grants.ts";
 import { createOrRotateKey, KEY_ALGORITHMS, type KeyAlgorithm } from "../../kernel/keys.ts";
@@ -78,7 +79,8 @@ export function adminOperations(deps: AdminDeps) {
     const [entry] = await store.readAudit(seq, 1);
     if (entry === undefined || entry.seq !== seq)
       throw new KeywardError("ERR_SERVICE_NOT_FOUND", `no audit entry ${seq}`);
-    const claims = entry.detail?.claims;
+    // Entries reference their claims record by hash; entries written before that embed it.
+    const claims = entry.claims ?? entry.detail?.claims;
     if (claims === undefined)
       throw new KeywardError(
         "ERR_SERVICE_REQUEST_INVALID",
@@ -198,8 +200,14 @@ export function adminOperations(deps: AdminDeps) {
       return store.readAudit(Math.max(1, fromSeq), Math.min(Math.max(1, limit), 10_000));
     },
 
-    async verifyAudit(): Promise<ChainVerdict> {
-      return verifyChain(await store.readAudit());
+    /** The whole chain, streamed to the log's head ({@link verifyAuditLog}). */
+    verifyAudit(
+      options: {
+        readonly expectHead?: string;
+        readonly onProgress?: (checked: number, total: number) => void;
+      } = {},
+    ): Promise<AuditLogVerdict> {
+      return verifyAuditLog(store, options);
     },
   };
 }

@@ -70,9 +70,10 @@ export function adminService(ops: AdminOperations, stepUp: AdminStepUp): RpcServ
         hash: e.hash,
       })),
     })),
-    verifyAudit: read(async () => {
-      const v = await ops.verifyAudit();
+    verifyAudit: read(async (r) => {
+      const v = await ops.verifyAudit(r.expectHead === "" ? {} : { expectHead: r.expectHead });
       return {
+        expectedHeadFound: v.expectedHeadFound ?? false,
         ok: v.ok,
         entries: BigInt(v.entries),
         head: v.head,

@@ -8,7 +8,15 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { AuditEntry, AuditEvent } from "../../audit/chain.ts";
-import { AUDIT_HEAD_SQL, auditParams, extendChain, headOf, insertAuditSql } from "../../audit/rows.ts";
+import {
+  AUDIT_HEAD_SQL,
+  addressClaims,
+  auditParams,
+  extendChain,
+  headOf,
+  INSERT_CLAIMS_SQL,
+  insertAuditSql,
+} from "../../audit/rows.ts";
 import { quietSqliteWarning } from "./quiet-warning.ts";
 
 // Loaded after the warning filter: this thread prints its own warnings.
@@ -29,13 +37,16 @@ const db = new DatabaseSync((workerData as { path: string }).path);
 db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
 const head = db.prepare(AUDIT_HEAD_SQL);
 const insert = db.prepare(insertAuditSql(1));
+const insertClaims = db.prepare(INSERT_CLAIMS_SQL);
 
 parentPort?.on("message", (batch: AuditBatch) => {
   let result: AuditBatchResult;
   try {
     db.exec("BEGIN IMMEDIATE");
     try {
-      const entries = extendChain(headOf(head.get() as Record<string, unknown> | undefined), batch.items);
+      const addressed = addressClaims(batch.items);
+      for (const [ref, record] of addressed.records) insertClaims.run(ref, record);
+      const entries = extendChain(headOf(head.get() as Record<string, unknown> | undefined), addressed.items);
       for (const e of entries) insert.run(...auditParams(e));
       db.exec("COMMIT");
       result = { id: batch.id, entries };
