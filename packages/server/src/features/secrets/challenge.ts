@@ -17,6 +17,7 @@ import { KeywardError } from "@keyward/attest/errors";
 import { ChallengeService } from "@keyward/proto/keyward/v1";
 import { gcmOpen, gcmSeal, secretAad } from "../../kernel/envelope.ts";
 import type { FeatureContext } from "../../kernel/feature.ts";
+import { type RecipientJwk, recipientKey } from "../../kernel/jwe.ts";
 import { LIMITS } from "../../kernel/limits.ts";
 import { type RpcService, rpcService } from "../../kernel/rpc.ts";
 import { type Caller, callerOf } from "../../kernel/subject.ts";
@@ -62,6 +63,21 @@ export interface ChallengeOptions {
 
 const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
+/**
+ * The JWK (RFC 7518 §6.2.1) of an uncompressed P-256 point (0x04 ‖ x ‖ y, 65 bytes), checked to be
+ * on the curve so that a bad key is the caller's INVALID_ARGUMENT at Attest, never a failure at
+ * release.
+ * @throws ERR_KEY_INVALID
+ */
+export function ephemeralJwk(point: Uint8Array): RecipientJwk {
+  if (point.byteLength !== 65 || point[0] !== 4)
+    throw new KeywardError("ERR_KEY_INVALID", "the ephemeral public key must be an uncompressed P-256 point");
+  const b64u = (b: Uint8Array) => Buffer.from(b).toString("base64url");
+  const jwk = { kty: "EC", crv: "P-256", x: b64u(point.subarray(1, 33)), y: b64u(point.subarray(33)) };
+  recipientKey(jwk);
+  return jwk;
+}
+
 /** The ChallengeService on the challenge listener. */
 export function challengeService(ctx: FeatureContext, options: ChallengeOptions = {}): RpcService {
   const now = options.nowMs ?? (() => ctx.now().getTime());
@@ -96,6 +112,7 @@ export function challengeService(ctx: FeatureContext, options: ChallengeOptions 
           "ERR_SERVICE_REQUEST_INVALID",
           "nonce must be 32 bytes, EPK an uncompressed P-256 point, quote ≤ 64 KiB",
         );
+      ephemeralJwk(req.ephemeralPublicKey);
       const key = hexOf(req.nonce);
       const exp = nonces.get(key);
       nonces.delete(key); // single use, whatever happens next
