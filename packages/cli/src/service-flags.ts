@@ -1,12 +1,13 @@
 /**
  * The service's flags, shared by `serve` and the commands that open its store locally, turned into
- * a {@link ServiceConfig} (flags win over KEYWARD_* variables, which win over defaults).
+ * a {@link ServiceConfig} (flags win over KEYWARD_* variables, which win over the `--config` file,
+ * which wins over defaults).
  *
  * @module
  */
 import { isKeywardError, KeywardError } from "@keyward/attest/errors";
-import type { ServiceConfig } from "@keyward/server";
-import { dataDir } from "./config.ts";
+import type { ConfigFile, ServiceConfig } from "@keyward/server";
+import { configPath, dataDir, environment } from "./config.ts";
 import type { serve } from "./specs/misc.ts";
 
 /** Values of `keyward serve`'s flags (or of the store flags, a subset). */
@@ -14,11 +15,23 @@ type Values = { readonly [K in keyof (typeof serve)["options"]]?: string | boole
 
 /** The configuration the given flag values describe. */
 export async function serviceConfigFrom(values: Values): Promise<ServiceConfig> {
-  const { loadServiceConfig } = await import("@keyward/server");
+  const { loadServiceConfig, readConfigFile, DATA_DIR_KEY } = await import("@keyward/server");
   const dir = values["data-dir"];
   try {
+    const path = configPath(typeof values.config === "string" ? values.config : undefined);
+    const file: ConfigFile | undefined = path === undefined ? undefined : readConfigFile(path);
+    // A dataDir that is not a path is one of the problems the server lists with the others.
+    const fileDir = file?.values.get(DATA_DIR_KEY);
     // The server's option table maps each flag (by its name) to its setting.
-    return loadServiceConfig(dataDir(typeof dir === "string" ? dir : undefined), values);
+    return loadServiceConfig(
+      dataDir(
+        typeof dir === "string" ? dir : undefined,
+        typeof fileDir === "string" && fileDir !== "" ? fileDir : undefined,
+      ),
+      values,
+      environment(),
+      file,
+    );
   } catch (e) {
     // The configuration is made of these flags and KEYWARD_* variables: a bad one (an address that
     // is not HOST:PORT, say) is a usage error, exit 2, not a rejection.

@@ -6,10 +6,10 @@ import { STORE } from "../src/specs/common.ts";
 import { serve } from "../src/specs/misc.ts";
 
 describe("service flags", () => {
-  it("gives keyward serve one flag per option of the server's table, and --data-dir", () => {
+  it("gives keyward serve one flag per option of the server's table, --data-dir and --config", () => {
     assert.deepEqual(
       Object.keys(serve.options).sort(),
-      ["data-dir", ...SERVICE_OPTIONS.map((o) => o.flag)].sort(),
+      ["config", "data-dir", ...SERVICE_OPTIONS.map((o) => o.flag)].sort(),
     );
     for (const o of SERVICE_OPTIONS)
       assert.equal((serve.options as Record<string, { type: string }>)[o.flag]?.type, o.kind, o.flag);

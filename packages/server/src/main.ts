@@ -41,6 +41,7 @@ import {
   simulationTrust,
 } from "./kernel/trust.ts";
 import { CORE_OPTIONS, readServiceConfig, type ServiceConfig } from "./ops/config.ts";
+import type { ConfigFile } from "./ops/config-file.ts";
 import { type ReadinessCheck, startOpsServer } from "./ops/health.ts";
 import { createLogger, type ServiceLogger } from "./ops/logs.ts";
 import { Metrics } from "./ops/metrics.ts";
@@ -74,15 +75,16 @@ export const FEATURE_MIGRATIONS: readonly MigrationSet[] = FEATURES.filter(
 
 /**
  * The configuration from flags (by flag name or option key), then the environment (`env`
- * defaults to `process.env`), then defaults.
- * @throws ERR_SERVICE_CONFIG listing every problem at once
+ * defaults to `process.env`), then the configuration file (`readConfigFile`), then defaults.
+ * @throws ERR_SERVICE_CONFIG listing every problem at once (the file's included)
  */
 export function loadServiceConfig(
   dataDir: string,
   flags: Readonly<Record<string, string | boolean | undefined>>,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  file?: ConfigFile,
 ): ServiceConfig {
-  return readServiceConfig(SERVICE_OPTIONS, { dataDir, flags, env });
+  return readServiceConfig(SERVICE_OPTIONS, { dataDir, flags, env, file });
 }
 
 /** The configured store, migrated (the core schema and every feature's tables). */
@@ -333,5 +335,6 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
 
 export { SIM_SERVICE_MEASUREMENT } from "./kernel/trust.ts";
 export type { ServiceConfig } from "./ops/config.ts";
+export { type ConfigFile, DATA_DIR_KEY, readConfigFile } from "./ops/config-file.ts";
 export { createLogger, REDACT_PATHS } from "./ops/logs.ts";
 export type { Option } from "./ops/options.ts";

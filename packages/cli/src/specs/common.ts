@@ -15,6 +15,16 @@ export const DATA_DIR = {
   },
 } as const satisfies Record<string, OptionSpec>;
 
+/** `--config FILE`: the service's configuration file (YAML or TOML). */
+export const CONFIG = {
+  config: {
+    type: "string",
+    value: "FILE",
+    file: "document",
+    help: "configuration file, .yaml/.yml or .toml: keys are the flags in camelCase (default: $KEYWARD_CONFIG)",
+  },
+} as const satisfies Record<string, OptionSpec>;
+
 /** Flags naming where the service's data lives (serve, and admin commands on a local store). */
 export const STORE = {
   ...DATA_DIR,

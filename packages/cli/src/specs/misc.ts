@@ -1,5 +1,5 @@
 /** Commands outside a group: demo, explain, serve, completion, help. */
-import { STORE } from "./common.ts";
+import { CONFIG, STORE } from "./common.ts";
 import type { CommandSpec } from "./types.ts";
 
 /** `keyward demo`. */
@@ -30,12 +30,15 @@ export const explain = {
 export const serve = {
   name: "serve",
   summary: "run the secret-provisioning service (mutual RA-TLS gRPC) until stopped",
-  synopsis: "[--simulation] [--listen HOST:PORT] [--admin-listen HOST:PORT] [...]",
+  synopsis: "[--config FILE] [--simulation] [--listen HOST:PORT] [--admin-listen HOST:PORT] [...]",
   description:
     "Runs until SIGINT or SIGTERM, logging JSON lines on stdout. Without --simulation it runs in hardware " +
     "mode (Intel's root; its own evidence and sealed master key from its attester). Each flag has a " +
-    "KEYWARD_* environment equivalent (docs/operations.md). A bad address or a port in use exits 2.",
+    "KEYWARD_* environment equivalent and a key in the --config file (the flag in camelCase); flags win " +
+    "over the environment, which wins over the file (docs/operations.md). Every configuration problem is " +
+    "listed at once; a bad address or a port in use exits 2. Start-up failures are JSON lines on stderr.",
   options: {
+    ...CONFIG,
     ...STORE,
     listen: {
       type: "string",
@@ -75,6 +78,12 @@ export const serve = {
       choices: ["auto", "gramine", "configfs-tsm"],
       help: "where the service gets its own evidence in hardware mode",
     },
+    "log-level": {
+      type: "string",
+      value: "LEVEL",
+      choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+      help: "least severe log lines written (default: info, one line per request)",
+    },
     "otp-admin-step-up": {
       type: "boolean",
       help: "admin changes need a one-time code (--otp ACCOUNT:CODE) from an account of the operator's role",
@@ -101,7 +110,10 @@ export const serve = {
     },
   },
   json: false,
-  examples: ["--simulation --listen 127.0.0.1:7443 --ops-listen 127.0.0.1:9090"],
+  examples: [
+    "--simulation --listen 127.0.0.1:7443 --ops-listen 127.0.0.1:9090",
+    "--config /etc/keyward/keyward.yaml",
+  ],
 } as const satisfies CommandSpec;
 
 /** `keyward completion`. */

@@ -165,6 +165,22 @@ export const ADMIN_LISTEN = defineOption({
   fallback: () => ({ host: "127.0.0.1", port: 7444 }),
 });
 
+/** pino's levels; `silent` writes nothing. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** A log level. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const LOG_LEVEL = defineOption<LogLevel>({
+  key: "logLevel",
+  flag: "log-level",
+  env: "KEYWARD_LOG_LEVEL",
+  kind: "string",
+  doc: "the least severe log lines written: fatal, error, warn, info (one line per request), debug, trace, silent",
+  defaultDoc: "info",
+  parse: parsers.oneOf(LOG_LEVELS),
+  fallback: () => "info",
+});
+
 /** The core options, in the order `--help` lists them. */
 export const CORE_OPTIONS: readonly Option<unknown>[] = [
   LISTEN,
@@ -179,6 +195,7 @@ export const CORE_OPTIONS: readonly Option<unknown>[] = [
   OPS_LISTEN,
   PCCS_URL,
   ATTESTER,
+  LOG_LEVEL,
 ];
 
 /** The configuration read at start: the core settings by name, and every option's value. */
@@ -204,6 +221,8 @@ export interface ServiceConfig {
   readonly pccsUrl: string;
   /** Hardware mode: which attester gives the service its own evidence and sealing. */
   readonly attester: "auto" | "gramine" | "configfs-tsm";
+  /** The least severe log lines written. */
+  readonly logLevel: LogLevel;
   /** Every option's value, the features' included (`options.get(VAULT_ADDR)`). */
   readonly options: OptionValues;
 }
@@ -237,6 +256,7 @@ export function readServiceConfig(table: readonly Option<unknown>[], inputs: Opt
     adminListenExplicit: o.source(ADMIN_LISTEN) !== "default",
     pccsUrl: o.get(PCCS_URL),
     attester: o.get(ATTESTER),
+    logLevel: o.get(LOG_LEVEL),
     options: o,
   };
 }

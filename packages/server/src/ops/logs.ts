@@ -34,8 +34,15 @@ export const REDACT_PATHS = [
   "*.password",
 ];
 
-/** A JSON logger (pino) with the redaction list applied. */
-export function createLogger(destination?: pino.DestinationStream): pino.Logger {
-  const options = { base: { service: "keyward" }, redact: { paths: REDACT_PATHS, censor: "[redacted]" } };
+/**
+ * A JSON logger (pino) with the redaction list applied, writing lines of `level` and above to
+ * `destination` (default: stdout).
+ */
+export function createLogger(destination?: pino.DestinationStream, level = "info"): pino.Logger {
+  const options = {
+    level,
+    base: { service: "keyward" },
+    redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+  };
   return destination === undefined ? pino(options) : pino(options, destination);
 }

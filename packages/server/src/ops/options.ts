@@ -1,15 +1,16 @@
 /**
  * Configuration options as data: one table of {@link Option}s (the core's and each feature's),
- * read once at start from command-line flags, then KEYWARD_* environment variables, then
- * defaults, with every problem listed at once. The same table drives the CLI's flags and,
- * later, a configuration file (keys are the options' camelCase `key`).
+ * read once at start from command-line flags, then KEYWARD_* environment variables, then the
+ * configuration file (config-file.ts; keys are the options' camelCase `key`), then defaults, with
+ * every problem listed at once. The same table drives the CLI's flags.
  *
  * @module
  */
 import { KeywardError } from "@keyward/attest/errors";
+import { type ConfigFile, DATA_DIR_KEY, secretLooking } from "./config-file.ts";
 
 /** Where the value of an option was given. */
-export type OptionSource = "flag" | "env" | "default";
+export type OptionSource = "flag" | "env" | "file" | "default";
 
 /** One option. `T` is its parsed value. */
 export interface Option<T> {
@@ -49,11 +50,13 @@ export interface OptionValues {
   source(option: Option<unknown>): OptionSource;
 }
 
-/** Where values come from: flags by flag name or key, the environment. */
+/** Where values come from: flags by flag name or key, the environment, a configuration file. */
 export interface OptionInputs {
   readonly dataDir: string;
   readonly flags: Readonly<Record<string, string | boolean | undefined>>;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The configuration file (`--config`), when one was given. */
+  readonly file?: ConfigFile | undefined;
 }
 
 /**
@@ -63,7 +66,7 @@ export interface OptionInputs {
 export function readOptions(table: readonly Option<unknown>[], inputs: OptionInputs): OptionValues {
   checkTable(table);
   const values = new Map<Option<unknown>, { value: unknown; source: OptionSource }>();
-  const problems: string[] = [];
+  const problems: string[] = inputs.file === undefined ? [] : unknownKeys(table, inputs.file);
   for (const o of table) {
     const flag = inputs.flags[o.flag] ?? inputs.flags[o.key];
     const env = inputs.env[o.env];
@@ -73,6 +76,14 @@ export function readOptions(table: readonly Option<unknown>[], inputs: OptionInp
       else if (env !== undefined && env !== "") given = { text: env, source: "env" };
     } else if (typeof flag === "string") given = { text: flag, source: "flag" };
     else if (env !== undefined) given = { text: env, source: "env" };
+    if (given === undefined && inputs.file?.values.has(o.key)) {
+      const text = fileText(o, inputs.file);
+      if (typeof text !== "string") {
+        problems.push(text.problem);
+        continue;
+      }
+      given = { text, source: "file" };
+    }
     if (given === undefined) {
       values.set(o, { value: o.fallback(inputs.dataDir), source: "default" });
       continue;
@@ -80,7 +91,8 @@ export function readOptions(table: readonly Option<unknown>[], inputs: OptionInp
     try {
       values.set(o, { value: o.parse(given.text), source: given.source });
     } catch (problem) {
-      problems.push(`--${o.flag}/${o.env} ${problem instanceof Error ? problem.message : String(problem)}`);
+      const where = given.source === "file" ? `${inputs.file?.path}: ${o.key}` : `--${o.flag}/${o.env}`;
+      problems.push(`${where} ${problem instanceof Error ? problem.message : String(problem)}`);
     }
   }
   if (problems.length > 0)
@@ -91,6 +103,50 @@ export function readOptions(table: readonly Option<unknown>[], inputs: OptionInp
     return e;
   };
   return { get: <T>(o: Option<T>) => entry(o).value as T, source: (o) => entry(o).source };
+}
+
+// A key the table does not know is a typo or an option of another version: refused, never ignored.
+function unknownKeys(table: readonly Option<unknown>[], file: ConfigFile): string[] {
+  const known = new Set([DATA_DIR_KEY, ...table.map((o) => o.key)]);
+  const problems: string[] = [];
+  const dir = file.values.get(DATA_DIR_KEY);
+  if (dir !== undefined && (typeof dir !== "string" || dir === ""))
+    problems.push(`${file.path}: ${DATA_DIR_KEY} must be a path`);
+  for (const key of file.values.keys()) {
+    if (known.has(key)) continue;
+    const byFlag = table.find((o) => o.flag === key || o.env === key);
+    problems.push(
+      byFlag === undefined
+        ? `${file.path}: ${key} is not an option of keyward serve`
+        : `${file.path}: ${key} is not a key: write ${byFlag.key}`,
+    );
+  }
+  return problems;
+}
+
+// The text of option `o` in the file, as a flag would give it, or the problem with it. The
+// problem names the key and the kind of secret, never the value.
+function fileText(o: Option<unknown>, file: ConfigFile): string | { problem: string } {
+  const value = file.values.get(o.key);
+  const at = `${file.path}: ${o.key}`;
+  if (o.kind === "boolean") {
+    if (typeof value === "boolean") return value ? "1" : "0";
+    return { problem: `${at} must be true or false` };
+  }
+  let text: string;
+  if (typeof value === "string") text = value;
+  else if (typeof value === "number" && Number.isFinite(value)) text = String(value);
+  else return { problem: `${at} must be a string` };
+  const secret = secretLooking(text);
+  if (secret !== undefined)
+    return {
+      problem: `${at} looks like ${secret}: secrets never go in the configuration file; put it in a file (mode 0600) and name that file${secretFileHint(o)}`,
+    };
+  return text;
+}
+
+function secretFileHint(o: Option<unknown>): string {
+  return o.key === "databaseUrl" ? " with databaseUrlFile" : "";
 }
 
 // Two features naming the same flag, variable or key would silently share a value.
