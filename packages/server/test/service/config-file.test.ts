@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { isKeywardError, KeywardError } from "@keyward/attest/errors";
 import fc from "fast-check";
-import { loadServiceConfig, SERVICE_OPTIONS } from "../main.ts";
-import { LOG_LEVEL } from "./config.ts";
-import { type ConfigFile, parseConfigText, readConfigFile, secretLooking } from "./config-file.ts";
+import { loadServiceConfig, SERVICE_OPTIONS } from "../../src/main.ts";
+import { LOG_LEVEL } from "../../src/ops/config.ts";
+import { type ConfigFile, parseConfigText, readConfigFile, secretLooking } from "../../src/ops/config-file.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "keyward-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
