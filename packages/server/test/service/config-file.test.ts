@@ -12,7 +12,12 @@ import { isKeywardError, KeywardError } from "@keyward/attest/errors";
 import fc from "fast-check";
 import { loadServiceConfig, SERVICE_OPTIONS } from "../../src/main.ts";
 import { LOG_LEVEL } from "../../src/ops/config.ts";
-import { type ConfigFile, parseConfigText, readConfigFile, secretLooking } from "../../src/ops/config-file.ts";
+import {
+  type ConfigFile,
+  parseConfigText,
+  readConfigFile,
+  secretLooking,
+} from "../../src/ops/config-file.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "keyward-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
