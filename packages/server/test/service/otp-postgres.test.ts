@@ -15,8 +15,8 @@ import { FEATURE_MIGRATIONS } from "../../src/main.ts";
 import { openPostgresStore } from "../../src/store/postgres/engine.ts";
 import { seedPolicy } from "./helpers.ts";
 import { codeAt, codeOf, otpDataDir, startOtpReplica, TestClock } from "./otp-fixture.ts";
+import { PG_URL, requirePostgres } from "./postgres.ts";
 
-const PG_URL = process.env.KEYWARD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const schema = `kw_otp_${process.pid}_${randomBytes(4).toString("hex")}`;
 const open = () => openPostgresStore({ connectionString: PG_URL, schema, migrations: FEATURE_MIGRATIONS });
 const ENROLLER = 0xe1;
@@ -30,6 +30,7 @@ describe("OTP on PostgreSQL with two replicas", () => {
   let secret: Uint8Array;
 
   before(async () => {
+    await requirePostgres();
     fx = await otpDataDir(() => open());
     const flags = { otpMaxFailures: "99", otpClientMaxFailures: "100000" };
     a = await startOtpReplica({ ...fx, policies, clock, flags });

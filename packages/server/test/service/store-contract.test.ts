@@ -5,7 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { claimsHash, verifyChain } from "../../src/audit/chain.ts";
 import { auditEntries, verifyAuditLog } from "../../src/audit/stream.ts";
@@ -14,8 +14,8 @@ import type { Store } from "../../src/store/contract.ts";
 import { CORE_MIGRATIONS, type MigrationSet } from "../../src/store/migrations.ts";
 import { openPostgresStore } from "../../src/store/postgres/engine.ts";
 import { openSqliteStore } from "../../src/store/sqlite/engine.ts";
+import { PG_URL, requirePostgres } from "./postgres.ts";
 
-export const PG_URL = process.env.KEYWARD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const key = new Uint8Array(randomBytes(32));
 const enc = (s: string) => new TextEncoder().encode(s);
 const put = (store: Store, name: string, value: string) =>
@@ -24,17 +24,6 @@ const put = (store: Store, name: string, value: string) =>
     outcome: "ok",
     subject: "admin:test",
   });
-
-async function pgAvailable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  try {
-    await c.connect();
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // Two features each adding their version 1: numbered per owner, they never collide.
 const FEATURES: readonly MigrationSet[] = [
@@ -51,8 +40,12 @@ const FEATURES: readonly MigrationSet[] = [
   { owner: "beta", migrations: [{ version: 1, sql: () => "CREATE TABLE beta_items (id TEXT PRIMARY KEY)" }] },
 ];
 
-const engines: { name: string; open: () => Promise<Store>; cleanup: () => Promise<void>; skip?: boolean }[] =
-  [];
+const engines: {
+  name: string;
+  open: () => Promise<Store>;
+  cleanup: () => Promise<void>;
+  require?: () => Promise<void>;
+}[] = [];
 const sqliteDir = mkdtempSync(join(tmpdir(), "keyward-store-"));
 engines.push({
   name: "sqlite",
@@ -66,10 +59,9 @@ engines.push({
   cleanup: async () => undefined,
 });
 const schema = `kw_test_${process.pid}_${randomBytes(4).toString("hex")}`;
-const havePg = await pgAvailable();
 engines.push({
   name: "postgres",
-  skip: !havePg,
+  require: requirePostgres,
   open: () => openPostgresStore({ connectionString: PG_URL, schema, migrations: FEATURES }),
   cleanup: async () => {
     const c = new pg.Client({ connectionString: PG_URL });
@@ -80,10 +72,9 @@ engines.push({
 });
 
 for (const engine of engines) {
-  describe(`store contract: ${engine.name}`, {
-    skip: engine.skip === true ? "PostgreSQL not reachable" : false,
-  }, () => {
+  describe(`store contract: ${engine.name}`, () => {
     let store: Store;
+    before(async () => await engine.require?.());
     after(async () => {
       await store?.close();
       await engine.cleanup();
