@@ -7,9 +7,11 @@
  * @module
  */
 import type { Appraisal } from "@keyward/attest/appraisal";
-import type { AuditEntry, ChainVerdict, ExplainSubject } from "@keyward/server/admin";
+import { KeywardError } from "@keyward/attest/errors";
+import type { AuditEntry, ChainVerdict, ExplainSubject, OtpAccount } from "@keyward/server/admin";
 import { usageError } from "./args.ts";
 import { adminAddressFromEnv, dataDir } from "./config.ts";
+import { canPrompt, promptLine } from "./prompt.ts";
 import { serviceConfigFrom } from "./service-flags.ts";
 import type { ADMIN } from "./specs/common.ts";
 
@@ -24,6 +26,22 @@ export interface ExplainResult {
   readonly claims: unknown;
   readonly appraisals: readonly Pick<Appraisal, "policyId" | "accepted" | "results">[];
   readonly acceptedPolicyId?: string;
+}
+
+/** What creating an OTP account takes. */
+export interface NewOtpAccount {
+  readonly name: string;
+  readonly issuer: string;
+  readonly roles: readonly string[];
+  readonly algorithm?: string;
+  readonly digits?: number;
+  readonly period?: number;
+}
+
+/** An accepted one-time code: the account and the TOTP time step now used. */
+export interface AcceptedOtp {
+  readonly account: string;
+  readonly timeStep: number;
 }
 
 /** The operations, wherever they run. */
@@ -46,7 +64,68 @@ export interface AdminTarget {
     readonly expectHead?: string;
     readonly onProgress?: (checked: number, total: number) => void;
   }): Promise<ChainVerdict & { readonly expectedHeadFound?: boolean }>;
+  createOtpAccount(account: NewOtpAccount): Promise<OtpAccount>;
+  listOtpAccounts(): Promise<readonly OtpAccount[]>;
+  disableOtpAccount(name: string): Promise<OtpAccount>;
+  verifyOtp(account: string, code: string): Promise<AcceptedOtp>;
   close(): Promise<void>;
+}
+
+/** The request header that carries a step-up code (the service's `keyward-otp`). */
+const OTP_HEADER = "keyward-otp";
+const PRESENTED = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}:[0-9]{6,8}$/;
+
+/** `--otp ACCOUNT:CODE`, checked without echoing it. @throws ERR_USAGE */
+function otpFlag(value: string): string {
+  if (!PRESENTED.test(value))
+    throw new KeywardError(
+      "ERR_USAGE",
+      "--otp must be ACCOUNT:CODE (the account's name, a colon, then 6 to 8 digits)",
+    );
+  return value;
+}
+
+// The service asked for a step-up code: the account (echoed), then the code (not echoed).
+async function askForCode(why: string): Promise<string> {
+  process.stderr.write(`keyward: ${why}\n`);
+  const account = (await promptLine("OTP account: ", { echo: true })).trim();
+  const code = (await promptLine(`one-time code of ${account}: `, { echo: false })).trim();
+  return otpFlag(`${account}:${code}`);
+}
+
+// An OTP account from the wire (empty strings for absent fields).
+function otpAccountOf(a: {
+  name: string;
+  issuer: string;
+  roles: string[];
+  algorithm: string;
+  digits: number;
+  period: number;
+  disabled: boolean;
+  enrollment: string;
+  enrolledAt: string;
+  enrolledBy: string;
+  failures: number;
+  lockedUntil: string;
+  createdAt: string;
+  createdBy: string;
+}): OtpAccount {
+  return {
+    name: a.name,
+    issuer: a.issuer,
+    roles: a.roles,
+    algorithm: a.algorithm as OtpAccount["algorithm"],
+    digits: a.digits,
+    period: a.period,
+    disabled: a.disabled,
+    enrollment: a.enrollment === "used" ? "used" : "open",
+    ...(a.enrolledAt === "" ? {} : { enrolledAt: a.enrolledAt }),
+    ...(a.enrolledBy === "" ? {} : { enrolledBy: a.enrolledBy }),
+    failures: a.failures,
+    ...(a.lockedUntil === "" ? {} : { lockedUntil: a.lockedUntil }),
+    createdAt: a.createdAt,
+    createdBy: a.createdBy,
+  };
 }
 
 /** The values of the {@link ADMIN} flags (a command's values may hold more). */
@@ -61,20 +140,34 @@ export async function openAdminTarget(values: AdminValues): Promise<AdminTarget>
 async function remote(values: AdminValues, address: string): Promise<AdminTarget> {
   const m = /^(.*):(\d{1,5})$/.exec(address);
   if (m === null) usageError(`--admin/KEYWARD_ADMIN_ADDR must be HOST:PORT, got "${address}"`);
-  const { connectAdmin, fromConnectError, loadAdminClientCredentials } = await import(
+  const { connectAdmin, connectOtpAdmin, fromConnectError, loadAdminClientCredentials } = await import(
     "@keyward/server/admin"
   );
   const credentials = loadAdminClientCredentials(
     dataDir(values["data-dir"] as string | undefined),
     (values["admin-client"] as string | undefined) ?? "admin",
   );
-  const c = connectAdmin(credentials, { host: (m[1] ?? "").replace(/^\[|\]$/g, ""), port: Number(m[2]) });
-  // Failures carry the service's Keyward code back, so exit codes match the local form.
+  const target = { host: (m[1] ?? "").replace(/^\[|\]$/g, ""), port: Number(m[2]) };
+  // Read at every call: a code asked for after a refusal goes with the retry.
+  const headers: Record<string, string> = {};
+  if (typeof values.otp === "string") headers[OTP_HEADER] = otpFlag(values.otp);
+  const c = connectAdmin(credentials, target, headers);
+  const o = connectOtpAdmin(credentials, target, headers);
+  // Failures carry the service's Keyward code back, so exit codes match the local form. A change
+  // the service wants stepped up is asked for once on a terminal, then retried with the code.
   const call = async <T>(f: () => Promise<T>): Promise<T> => {
     try {
       return await f();
     } catch (e) {
-      throw fromConnectError(e);
+      const k = fromConnectError(e);
+      if (k.code !== "ERR_ADMIN_STEP_UP_REQUIRED" || headers[OTP_HEADER] !== undefined || !canPrompt())
+        throw k;
+      headers[OTP_HEADER] = await askForCode(k.message);
+      try {
+        return await f();
+      } catch (again) {
+        throw fromConnectError(again);
+      }
     }
   };
   return {
@@ -149,13 +242,37 @@ async function remote(values: AdminValues, address: string): Promise<AdminTarget
           ...(v.ok ? {} : { brokenAt: Number(v.brokenAt), problem: v.problem }),
         };
       }),
+    createOtpAccount: (a) =>
+      call(async () =>
+        otpAccountOf(
+          await o.createAccount({
+            name: a.name,
+            issuer: a.issuer,
+            roles: [...a.roles],
+            algorithm: a.algorithm ?? "",
+            digits: a.digits ?? 0,
+            period: a.period ?? 0,
+          }),
+        ),
+      ),
+    listOtpAccounts: () => call(async () => (await o.listAccounts({})).accounts.map(otpAccountOf)),
+    disableOtpAccount: (name) => call(async () => otpAccountOf(await o.disableAccount({ name }))),
+    verifyOtp: (account, code) =>
+      call(async () => {
+        const r = await o.verify({ account, code });
+        return { account: r.account, timeStep: Number(r.timeStep) };
+      }),
     close: async () => undefined,
   };
 }
 
 async function local(values: AdminValues): Promise<AdminTarget> {
+  if (values.otp !== undefined)
+    usageError(
+      "--otp is for a service's Admin listener (--admin HOST:PORT): the local store is not stepped up",
+    );
   const { openLocalAdmin } = await import("@keyward/server/admin");
-  const { ops, store, close } = await openLocalAdmin(await serviceConfigFrom(values));
+  const { ops, otp, store, close } = await openLocalAdmin(await serviceConfigFrom(values));
   const subject = "admin:local-cli";
   return {
     where: `local store (${store.engine})`,
@@ -169,6 +286,13 @@ async function local(values: AdminValues): Promise<AdminTarget> {
     explain: (s, policyId) => ops.explain(s, policyId),
     readAudit: (fromSeq, limit) => ops.readAudit(fromSeq, limit),
     verifyAudit: (options) => ops.verifyAudit(options),
+    createOtpAccount: (a) => otp.createAccount(subject, a),
+    listOtpAccounts: () => otp.listAccounts(),
+    disableOtpAccount: (name) => otp.disableAccount(subject, name),
+    verifyOtp: async (account, code) => {
+      const accepted = await otp.verify(subject, account, code);
+      return { account: accepted.account, timeStep: accepted.step };
+    },
     close,
   };
 }

@@ -26,7 +26,11 @@ export function overview(): string {
 
 /** `keyward help GROUP`: the commands of one group. */
 export function groupHelp(group: string): string | undefined {
-  if (!groups().includes(group)) return undefined;
+  if (
+    !groups().includes(group) &&
+    !COMMANDS.some((c) => c.spec.name.startsWith(`${group} `) && group.includes(" "))
+  )
+    return undefined;
   const lines = [`usage: keyward ${group} <command> [options]`, "", "commands:"];
   for (const { spec } of COMMANDS)
     if (spec.name.startsWith(`${group} `)) lines.push(`  ${spec.name.padEnd(28)} ${spec.summary}`);

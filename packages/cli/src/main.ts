@@ -29,10 +29,12 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
   }
   const found = findCommand(argv);
   if (found === undefined) {
-    // A group alone ("keyward quote"), with or without --help.
-    const group = groupHelp(first);
-    if (group !== undefined && (argv.length === 1 || wantsHelp(argv.slice(1)))) {
-      if (argv.length === 1) {
+    // A group alone ("keyward quote", "keyward admin otp"), with or without --help.
+    const two = argv.slice(0, 2).join(" ");
+    const words = argv.length > 1 && groupHelp(two) !== undefined ? 2 : 1;
+    const group = groupHelp(argv.slice(0, words).join(" "));
+    if (group !== undefined && (argv.length === words || wantsHelp(argv.slice(words)))) {
+      if (argv.length === words) {
         process.stderr.write(group);
         return EXIT.usage;
       }
@@ -69,7 +71,7 @@ function help(words: readonly string[]): ExitCode {
     process.stdout.write(commandHelp(found.command.spec));
     return EXIT.ok;
   }
-  const group = words.length === 1 ? groupHelp(words[0] as string) : undefined;
+  const group = words.length <= 2 ? groupHelp(words.join(" ")) : undefined;
   if (group !== undefined) {
     process.stdout.write(group);
     return EXIT.ok;

@@ -10,6 +10,7 @@ import * as admin from "./specs/admin.ts";
 import * as deploy from "./specs/deploy.ts";
 import * as enclave from "./specs/enclave.ts";
 import * as misc from "./specs/misc.ts";
+import * as otp from "./specs/otp.ts";
 import * as quote from "./specs/quote.ts";
 import * as ratls from "./specs/ratls.ts";
 import * as sim from "./specs/sim.ts";
@@ -58,6 +59,10 @@ export const COMMANDS: readonly RegisteredCommand[] = [
   { spec: admin.adminListPolicies, load: () => import("./commands/admin-list-policies.ts") },
   { spec: admin.adminExplain, load: () => import("./commands/admin-explain.ts") },
   { spec: admin.adminRotateMasterKey, load: () => import("./commands/admin-rotate-master-key.ts") },
+  { spec: otp.adminOtpCreateAccount, load: () => import("./commands/admin-otp-create-account.ts") },
+  { spec: otp.adminOtpListAccounts, load: () => import("./commands/admin-otp-list-accounts.ts") },
+  { spec: otp.adminOtpDisableAccount, load: () => import("./commands/admin-otp-disable-account.ts") },
+  { spec: otp.otpVerify, load: () => import("./commands/otp-verify.ts") },
   { spec: admin.auditRead, load: () => import("./commands/audit-read.ts") },
   { spec: admin.auditVerify, load: () => import("./commands/audit-verify.ts") },
   { spec: deploy.deployKubernetes, load: () => import("./commands/deploy-kubernetes.ts") },
@@ -66,11 +71,11 @@ export const COMMANDS: readonly RegisteredCommand[] = [
   { spec: misc.help },
 ];
 
-/** The command named by the first words of `argv` (two words before one), and how many it took. */
+/** The command named by the first words of `argv` (three words before two before one), and how many it took. */
 export function findCommand(
   argv: readonly string[],
 ): { command: RegisteredCommand; words: number } | undefined {
-  for (const words of [2, 1]) {
+  for (const words of [3, 2, 1]) {
     const name = argv.slice(0, words).join(" ");
     if (argv.length < words) continue;
     const command = COMMANDS.find((c) => c.spec.name === name);

@@ -333,6 +333,39 @@ export async function makeFixture(): Promise<Fixture> {
       ok: { args: ["admin", "rotate-master-key", ...local] },
       rejected: { args: ["admin", "rotate-master-key", "--data-dir", at("empty")] },
     },
+    "admin otp create-account": {
+      ok: {
+        args: [
+          "admin",
+          "otp",
+          "create-account",
+          "ci-task",
+          "--issuer",
+          "ACME Trust",
+          "--role",
+          "ops",
+          ...local,
+        ],
+      },
+      // A colon would split the authenticator's label wrongly: refused, not escaped.
+      rejected: { args: ["admin", "otp", "create-account", "ci:task", "--issuer", "ACME Trust", ...local] },
+    },
+    "admin otp list-accounts": {
+      ok: { args: ["admin", "otp", "list-accounts", ...local] },
+      repeatable: true,
+    },
+    "admin otp disable-account": {
+      ok: {
+        args: ["admin", "otp", "disable-account", "old-task", ...local],
+        before: [["admin", "otp", "create-account", "old-task", "--issuer", "ACME Trust", ...local]],
+      },
+      rejected: { args: ["admin", "otp", "disable-account", "never-made", ...local] },
+    },
+    "otp verify": {
+      // An accepted code needs the account's secret, which only an enrollment hands over.
+      okCoveredBy: "packages/cli/test/otp-cli.test.ts",
+      rejected: { args: ["otp", "verify", "--account", "never-made", "--code", "123456", ...local] },
+    },
     "audit read": { ok: { args: ["audit", "read", ...local] }, repeatable: true },
     "audit verify": {
       ok: { args: ["audit", "verify", ...local] },

@@ -11,6 +11,7 @@ import { KeywardError } from "@keyward/attest/errors";
 import { collateralProviderFor } from "@keyward/channels/collateral";
 import { loadSimPlatform } from "@keyward/platform/sim";
 import { type AdminOperations, adminOperations } from "./features/admin/operations.ts";
+import { type LocalOtp, localOtp } from "./features/otp/local.ts";
 import { loadOrCreateKeyFile } from "./kernel/envelope.ts";
 import { createPolicySet, loadPolicyEntries } from "./kernel/policy-set.ts";
 import { hardwareQuoteTrust, hardwareTrust, simulationQuoteTrust, simulationTrust } from "./kernel/trust.ts";
@@ -33,12 +34,17 @@ export {
 } from "./features/admin/credentials.ts";
 export type { AdminOperations, ExplainSubject, Explanation } from "./features/admin/operations.ts";
 export { rotateMasterKey } from "./features/admin/rotation.ts";
+export type { OtpAccount } from "./features/otp/accounts.ts";
+export { connectOtpAdmin, type OtpAdminClient } from "./features/otp/client.ts";
+export type { LocalOtp } from "./features/otp/local.ts";
 export { loadKeyFile } from "./kernel/envelope.ts";
 export { openStore } from "./main.ts";
 
 /** The admin operations on the store the configuration names, without a running service. */
 export interface LocalAdmin {
   readonly ops: AdminOperations;
+  /** The OTP account operations and the verifier on this store (not stepped up: docs/otp.md). */
+  readonly otp: LocalOtp;
   readonly store: Store;
   close(): Promise<void>;
 }
@@ -80,6 +86,7 @@ export async function openLocalAdmin(config: ServiceConfig): Promise<LocalAdmin>
       })();
   return {
     ops: adminOperations({ store, masterKey: key, policies, ...trust }),
+    otp: localOtp(store, key, config),
     store,
     async close() {
       policies.close();

@@ -78,6 +78,11 @@ export const ADMIN = {
     value: "NAME",
     help: "the operator certificate to use from DATA_DIR/admin/clients (default: admin)",
   },
+  otp: {
+    type: "string",
+    value: "ACCOUNT:CODE",
+    help: "a one-time code for the service's step-up (on a terminal, asked for without echo when needed)",
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 /** Trust and time flags of the DCAP verifying commands. */

@@ -12,10 +12,14 @@ import { OtpAdminService } from "@keyward/proto/keyward/v1";
 /** A client of the OTP admin service. */
 export type OtpAdminClient = Client<typeof OtpAdminService>;
 
-/** A client for the Admin listener at `host:port` with the operator's PEM credentials. */
+/**
+ * A client for the Admin listener at `host:port` with the operator's PEM credentials; `headers`
+ * go with every call and are read at each call, so a caller may add a step-up code later.
+ */
 export function connectOtpAdmin(
   credentials: { readonly caPem: string; readonly certPem: string; readonly keyPem: string },
   target: { readonly host: string; readonly port: number },
+  headers: Readonly<Record<string, string>> = {},
 ): OtpAdminClient {
   const host = target.host.includes(":") ? `[${target.host}]` : target.host;
   return createClient(
@@ -28,6 +32,12 @@ export function connectOtpAdmin(
         key: credentials.keyPem,
         minVersion: "TLSv1.3",
       },
+      interceptors: [
+        (next) => (req) => {
+          for (const [k, v] of Object.entries(headers)) req.header.set(k, v);
+          return next(req);
+        },
+      ],
     }),
   );
 }
