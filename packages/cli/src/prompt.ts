@@ -21,11 +21,12 @@ export function canPrompt(): boolean {
 export function promptLine(prompt: string, options: { readonly echo: boolean }): Promise<string> {
   const stdin = process.stdin;
   if (!canPrompt()) throw new KeywardError("ERR_USAGE", "cannot ask: stdin is not a terminal");
+  // Echo off before the question shows: an answer typed the moment it appears is not echoed.
+  stdin.setRawMode(true);
+  stdin.setEncoding("utf8");
   process.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let line = "";
-    stdin.setRawMode(true);
-    stdin.setEncoding("utf8");
     const done = (error?: KeywardError) => {
       stdin.off("data", onData);
       stdin.setRawMode(false);

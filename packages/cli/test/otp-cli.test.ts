@@ -208,7 +208,7 @@ describe("keyward admin otp and keyward otp verify against a running service", (
     assert.match(tty.screen, /ERR_ADMIN_STEP_UP_REQUIRED|needs a one-time code/);
     assert.match(tty.screen, /OTP account: ops2/);
     assert.match(tty.screen, /OTP account release disabled/);
-    assert.ok(!tty.screen.includes(typed), "the typed code is not echoed");
+    assert.ok(!tty.screen.includes(typed), `the typed code is not echoed:\n${tty.screen}`);
 
     const listed = keyward(["admin", "otp", "list-accounts", "--json", ...admin]);
     assert.equal(listed.status, 0, listed.err);
