@@ -1,7 +1,8 @@
 /**
  * The client side of the service benchmark, run in worker threads so that the clients' TLS and
  * gRPC work does not share the service's thread. Receives {dir, port, clients, seconds, op, kind};
- * replies with every request's latency in milliseconds.
+ * posts `{ ready }` once its clients are connected and warm, starts measuring when the benchmark
+ * answers (every worker at once), and replies with every request's latency in milliseconds.
  *
  * kind "connect": each client is a Connect-ES gRPC client, as an application would use.
  * kind "lean": each client sends the same gRPC call on a raw HTTP/2 stream (one pre-encoded
@@ -114,6 +115,12 @@ await Promise.all(
     while (performance.now() < warm) await call();
   }),
 );
+// The barrier: every worker has its clients connected and warm before any starts measuring, so
+// that no worker measures while another is still handshaking (which inflated the figures).
+await new Promise<void>((resolve) => {
+  parentPort?.once("message", () => resolve());
+  parentPort?.postMessage({ ready: true });
+});
 const lat: number[] = [];
 const start = performance.now();
 const end = start + job.seconds * 1000;

@@ -238,14 +238,22 @@ describe("appraise", () => {
     );
   });
 
-  it("finds the first accepting policy in a set and keeps every appraisal", () => {
+  it("finds the first accepting policy in a set and keeps every appraisal of its candidates", () => {
     const set = [
       policyFromObject({ id: "a", mrEnclave: hex(32, 9) }, "a"),
-      policyFromObject({ id: "b", mrEnclave: hex(32, 1) }, "b"),
+      policyFromObject({ id: "b", mrSigner: hex(32, 2), isvProdId: [4] }, "b"),
+      policyFromObject({ id: "c", mrEnclave: hex(32, 1) }, "c"),
     ];
     const r = appraiseAgainstSet(sgx(), set);
-    assert.equal(r.accepted?.id, "b");
-    assert.equal(r.appraisals.length, 2);
+    assert.equal(r.accepted?.id, "c");
+    // "a" pins another MRENCLAVE: not a candidate; "b" pins the caller's MRSIGNER but another product.
+    assert.deepEqual(
+      r.appraisals.map((a) => [a.policyId, a.accepted]),
+      [
+        ["b", false],
+        ["c", true],
+      ],
+    );
     assert.equal(appraiseAgainstSet(sgx({}, { mrEnclave: b(32, 3) }), set).accepted, undefined);
   });
 });

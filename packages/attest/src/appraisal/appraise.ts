@@ -9,6 +9,7 @@ import { bytesEqual } from "../bytes/equal.ts";
 import { toHex } from "../bytes/hex.ts";
 import type { TdxClaims, VerifiedQuote } from "../evidence/claims.ts";
 import type { Policy } from "./policy.ts";
+import { policyIndexOf } from "./policy-index.ts";
 
 /** One evaluated rule. */
 export interface RuleResult {
@@ -84,13 +85,20 @@ export function appraise(verified: VerifiedQuote, policy: Policy): Appraisal {
   return { policyId: policy.id, accepted: failed.length === 0, results, failed };
 }
 
-/** The first policy of `policies` that accepts `verified`, and every appraisal made on the way. */
+/**
+ * The first policy of `policies` (in order) that accepts `verified`, and the appraisals made on
+ * the way. Only the policies that could accept this caller are appraised — those pinning its
+ * MRENCLAVE, MRSIGNER or MRTD, and those pinning none of them (policy-index.ts) — so the cost
+ * does not grow with the policies written for other workloads. The set must not be mutated in
+ * place once used (its index is cached per array).
+ */
 export function appraiseAgainstSet<P extends Policy>(
   verified: VerifiedQuote,
   policies: readonly P[],
 ): { readonly accepted: P | undefined; readonly appraisals: readonly Appraisal[] } {
   const appraisals: Appraisal[] = [];
-  for (const policy of policies) {
+  for (const i of policyIndexOf(policies).candidates(verified)) {
+    const policy = policies[i] as P;
     const a = appraise(verified, policy);
     appraisals.push(a);
     if (a.accepted) return { accepted: policy, appraisals };

@@ -9,3 +9,4 @@ export {
   policySetFromObject,
   readPolicyDocument,
 } from "./policy.ts";
+export { indexPolicies, type PolicyIndex, policyIndexOf } from "./policy-index.ts";

@@ -159,10 +159,23 @@ export async function createPolicySet(
     combined = { entries, policies: entries.map((e) => e.policy) };
     lastFiles = fileEntries;
   };
+  // Parsed entries by id and version: a poll re-reads the rows but parses only what changed, and
+  // an unchanged set keeps its array (so the appraisal index built for it stays).
+  let parsed = new Map<string, PolicyEntry>();
+  let lastKeys = "";
   const refresh = async () => {
     const rows = await store.listPolicies();
+    const keys = rows.map((r) => `${r.id}\0${r.version}`).join("\n");
+    if (keys === lastKeys && lastFiles !== undefined) return;
     const next: PolicyEntry[] = [];
+    const nextParsed = new Map<string, PolicyEntry>();
     for (const r of rows) {
+      const known = parsed.get(`${r.id}\0${r.version}`);
+      if (known !== undefined) {
+        next.push(known);
+        nextParsed.set(`${r.id}\0${r.version}`, known);
+        continue;
+      }
       try {
         let value: unknown;
         try {
@@ -172,16 +185,20 @@ export async function createPolicySet(
             cause,
           });
         }
-        next.push({
+        const entry: PolicyEntry = {
           policy: reader.policy(value, `store:${r.id}`),
           source: "store",
           version: r.version,
-        });
+        };
+        next.push(entry);
+        nextParsed.set(`${r.id}\0${r.version}`, entry);
       } catch (e) {
         options.onError?.(e); // validated when put; only a hand-edited row lands here
       }
     }
     stored = next;
+    parsed = nextParsed;
+    lastKeys = keys;
     combine();
   };
   await refresh();
