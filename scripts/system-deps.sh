@@ -6,7 +6,8 @@
 # script(1) (a pseudo-terminal for the CLI's colour and progress tests), buildah and debootstrap
 # (container images and their local base stand-ins, deploy/), binutils (strip, for the single
 # executables), systemd (systemd-analyze, for the unit in deploy/systemd) and python3-jinja2
-# (renders the Gramine manifest template as gramine-manifest does).
+# (renders the Gramine manifest template as gramine-manifest does), python3-jwcrypto (a second,
+# independent JOSE implementation that opens the challenge path's JWEs).
 # Does nothing when they are all present; needs root (or sudo) otherwise.
 set -euo pipefail
 need=()
@@ -23,6 +24,7 @@ command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 command -v strip >/dev/null 2>&1 || need+=(binutils)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 /usr/bin/python3 -c 'import jinja2' >/dev/null 2>&1 || need+=(python3-jinja2)
+/usr/bin/python3 -c 'import jwcrypto.jwe' >/dev/null 2>&1 || need+=(python3-jwcrypto)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "system-deps: installing ${need[*]}" >&2
 sudo=""

@@ -40,6 +40,29 @@ describe("JWE to a workload's key", () => {
     );
   });
 
+  it("puts private header members in key order after alg and enc, authenticated, and refuses reserved ones", async () => {
+    const { jwk, privateKey } = pair("ec", "prime256v1");
+    const jwe = encryptJwe(jwk, new Uint8Array([7]), {
+      zz: "last",
+      keyward_secret: 'a"b',
+      keyward_version: 3,
+    });
+    const header = Buffer.from(jwe.protected, "base64url").toString();
+    assert.match(
+      header,
+      /^\{"alg":"ECDH-ES\+A256KW","enc":"A256GCM","epk":\{[^}]+\},"keyward_secret":"a\\"b","keyward_version":3,"zz":"last"\}$/,
+    );
+    const opened = await compactDecrypt(compactJwe(jwe), privateKey);
+    assert.equal(opened.protectedHeader.keyward_secret, 'a"b');
+    const edited = {
+      ...jwe,
+      protected: Buffer.from(header.replace('"zz":"last"', '"zz":"lost"')).toString("base64url"),
+    };
+    await assert.rejects(flattenedDecrypt(edited as FlattenedJWE, privateKey)); // the header is the AAD
+    for (const k of ["alg", "enc", "epk", "crit", "zip"])
+      assert.throws(() => encryptJwe(jwk, new Uint8Array(1), { [k]: "x" }), { code: "ERR_INTERNAL" }, k);
+  });
+
   it("refuses keys it cannot use, with ERR_KEY_INVALID", () => {
     const ec = pair("ec", "prime256v1").jwk;
     const bad: RecipientJwk[] = [

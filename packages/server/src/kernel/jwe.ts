@@ -112,14 +112,25 @@ function concatKdf(z: Uint8Array, algorithmId: string): Buffer {
     .digest();
 }
 
+const RESERVED = new Set(["alg", "enc", "epk", "zip", "crit", "apu", "apv", "iv", "tag", "p2s", "p2c"]);
+
 /**
- * Encrypts `plaintext` to `recipient` as a flattened JWE.
- * @throws ERR_KEY_INVALID when the JWK cannot be used
+ * Encrypts `plaintext` to `recipient` as a flattened JWE. `header` adds private members to the
+ * protected header (RFC 7516 §4.3), authenticated as the AAD; they follow `alg` and `enc` in key
+ * order with `epk`, so the header stays in the sorted form above.
+ * @throws ERR_KEY_INVALID when the JWK cannot be used; ERR_INTERNAL for a header member the
+ *   JOSE registries reserve
  */
-export function encryptJwe(recipient: RecipientJwk, plaintext: Uint8Array): FlattenedJwe {
+export function encryptJwe(
+  recipient: RecipientJwk,
+  plaintext: Uint8Array,
+  header: Readonly<Record<string, string | number>> = {},
+): FlattenedJwe {
+  for (const k of Object.keys(header))
+    if (RESERVED.has(k)) throw new KeywardError("ERR_INTERNAL", `the JWE header member ${k} is reserved`);
   const { key, alg } = recipientKey(recipient);
   const cek = randomBytes(32);
-  let header: string;
+  let headerJson: string;
   let encryptedKey: Buffer;
   if (alg === "ECDH-ES+A256KW") {
     const crv = recipient.crv as string;
@@ -131,12 +142,15 @@ export function encryptJwe(recipient: RecipientJwk, plaintext: Uint8Array): Flat
     const wrap = createCipheriv("id-aes256-wrap", kek, KW_IV);
     encryptedKey = Buffer.concat([wrap.update(cek), wrap.final()]);
     kek.fill(0);
-    header = `{"alg":"${alg}","enc":"A256GCM","epk":{"crv":"${crv}","kty":"EC","x":"${epk.x}","y":"${epk.y}"}}`;
+    headerJson = sortedHeader(alg, {
+      ...memberJson(header),
+      epk: `{"crv":"${crv}","kty":"EC","x":"${epk.x}","y":"${epk.y}"}`,
+    });
   } else {
     encryptedKey = publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, cek);
-    header = `{"alg":"${alg}","enc":"A256GCM"}`;
+    headerJson = sortedHeader(alg, memberJson(header));
   }
-  const protectedB64 = b64u(header);
+  const protectedB64 = b64u(headerJson);
   const iv = randomBytes(12);
   const gcm = createCipheriv("aes-256-gcm", cek, iv);
   gcm.setAAD(Buffer.from(protectedB64, "ascii"));
@@ -149,6 +163,19 @@ export function encryptJwe(recipient: RecipientJwk, plaintext: Uint8Array): Flat
     ciphertext: b64u(ciphertext),
     tag: b64u(gcm.getAuthTag()),
   };
+}
+
+const memberJson = (h: Readonly<Record<string, string | number>>) =>
+  Object.fromEntries(Object.entries(h).map(([k, v]) => [k, JSON.stringify(v)]));
+
+// `alg`, `enc`, then the other members (values already JSON) in key order (UTF-16 code units, as
+// RFC 8785; the same as byte order for the ASCII names used here).
+function sortedHeader(alg: JweAlgorithm, members: Readonly<Record<string, string>>): string {
+  const rest = Object.keys(members)
+    .sort()
+    .map((k) => `,${JSON.stringify(k)}:${members[k]}`)
+    .join("");
+  return `{"alg":"${alg}","enc":"A256GCM"${rest}}`;
 }
 
 /** The compact serialization (RFC 7516 §7.1) of a flattened JWE. */

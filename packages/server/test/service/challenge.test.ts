@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createECDH } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { createECDH, createPrivateKey, type JsonWebKey } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { policyFromObject } from "@keyward/attest/appraisal";
@@ -9,8 +10,9 @@ import { parsePemCertificates } from "@keyward/attest/x509";
 import { createRaTlsGrpcTransport } from "@keyward/channels/grpc";
 import { createPeerVerifier } from "@keyward/channels/tls";
 import { ChallengeService } from "@keyward/proto/keyward/v1";
+import { compactDecrypt } from "jose";
 import { verifyChain } from "../../src/audit/chain.ts";
-import { challengeReportData, ecdhEsOpen } from "../../src/features/secrets/challenge.ts";
+import { challengeReportData } from "../../src/features/secrets/challenge.ts";
 import { SIM_SERVICE_MEASUREMENT } from "../../src/kernel/trust.ts";
 import { hex, mr, seedPolicy, startFixture } from "./helpers.ts";
 
@@ -50,9 +52,19 @@ describe("challenge–response", () => {
     reportData.set(challengeReportData(nonce, epk));
     return f.platform.quoteSgx({ mrEnclave: mr(m), mrSigner: mr(0x55), isvProdId: 1, isvSvn: 1, reportData });
   };
+  // What a workload keeps: the raw P-256 key pair, its private JWK (RFC 7518 §6.2.2) built from it.
   const newKey = () => {
     const e = createECDH("prime256v1");
-    return { pub: new Uint8Array(e.generateKeys()), priv: new Uint8Array(e.getPrivateKey()) };
+    const pub = new Uint8Array(e.generateKeys());
+    const b64u = (b: Uint8Array) => Buffer.from(b).toString("base64url");
+    const jwk: JsonWebKey = {
+      kty: "EC",
+      crv: "P-256",
+      x: b64u(pub.subarray(1, 33)),
+      y: b64u(pub.subarray(33)),
+      d: b64u(e.getPrivateKey()),
+    };
+    return { pub, jwk };
   };
 
   it("releases secrets encrypted to the ephemeral key; nonce and token are single-use", async () => {
@@ -68,9 +80,38 @@ describe("challenge–response", () => {
     const s = r.secrets[0];
     assert.ok(s !== undefined);
     assert.equal(s.name, "master_key");
-    assert.equal(new TextDecoder().decode(ecdhEsOpen(k.priv, s)), "s3cr3t-image-key");
-    assert.throws(() => ecdhEsOpen(newKey().priv, s), { code: "ERR_SERVICE_SECRET_INTEGRITY" });
+    // A compact JWE that jose opens with the ephemeral private key alone.
+    const { plaintext, protectedHeader } = await compactDecrypt(
+      s.jwe,
+      createPrivateKey({ key: k.jwk, format: "jwk" }),
+      { keyManagementAlgorithms: ["ECDH-ES+A256KW"], contentEncryptionAlgorithms: ["A256GCM"] },
+    );
+    assert.equal(new TextDecoder().decode(plaintext), "s3cr3t-image-key");
+    assert.equal(protectedHeader.alg, "ECDH-ES+A256KW");
+    assert.equal(protectedHeader.enc, "A256GCM");
+    assert.equal(protectedHeader.keyward_secret, s.name);
+    assert.equal(protectedHeader.keyward_version, s.version);
+    // Another key cannot open it.
+    await assert.rejects(compactDecrypt(s.jwe, createPrivateKey({ key: newKey().jwk, format: "jwk" })));
     await assert.rejects(client.getSecretsWithToken({ token: a.token }), code(Code.Unauthenticated));
+  });
+
+  it("a second, independent JOSE implementation (Python jwcrypto) opens the released JWE", async () => {
+    const k = newKey();
+    const { nonce } = await client.challenge({});
+    const a = await client.attest({ nonce, quote: quoteFor(0xc1, nonce, k.pub), ephemeralPublicKey: k.pub });
+    const { secrets } = await client.getSecretsWithToken({ token: a.token });
+    const s = secrets[0];
+    assert.ok(s !== undefined);
+    const opened = openWithJwcrypto(k.jwk, [s.jwe, tampered(s.jwe)]);
+    assert.deepEqual(opened[0], {
+      plaintext: "s3cr3t-image-key",
+      alg: "ECDH-ES+A256KW",
+      enc: "A256GCM",
+      secret: s.name,
+      version: s.version,
+    });
+    assert.deepEqual(opened[1], { error: true }); // one flipped ciphertext bit: the tag check fails
   });
 
   it("refuses evidence bound to another ephemeral key", async () => {
@@ -116,3 +157,41 @@ describe("challenge–response", () => {
     assert.equal(verifyChain(await f.store.readAudit()).ok, true);
   });
 });
+
+// The ciphertext segment of a compact JWE with its first bit flipped.
+function tampered(jwe: string): string {
+  const parts = jwe.split(".");
+  const c = Buffer.from(parts[3] ?? "", "base64url");
+  c[0] = (c[0] ?? 0) ^ 0x80;
+  parts[3] = c.toString("base64url");
+  return parts.join(".");
+}
+
+// Decrypts with Python's jwcrypto (Debian's python3-jwcrypto, scripts/system-deps.sh): written
+// apart from jose, in another language. Key and JWEs go through stdin, never argv.
+const JWCRYPTO = `
+import json, sys
+from jwcrypto import jwe, jwk
+req = json.load(sys.stdin)
+key = jwk.JWK(**req["jwk"])
+out = []
+for token in req["jwes"]:
+    try:
+        t = jwe.JWE()
+        t.deserialize(token, key=key)
+        h = json.loads(t.objects["protected"])
+        out.append({"plaintext": t.payload.decode(), "alg": h["alg"], "enc": h["enc"],
+                    "secret": h["keyward_secret"], "version": h["keyward_version"]})
+    except Exception:
+        out.append({"error": True})
+print(json.dumps(out))
+`;
+
+function openWithJwcrypto(key: JsonWebKey, jwes: readonly string[]): unknown[] {
+  const r = spawnSync("/usr/bin/python3", ["-c", JWCRYPTO], {
+    input: JSON.stringify({ jwk: key, jwes }),
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as unknown[];
+}

@@ -1,9 +1,9 @@
 /**
  * The challenge–response path: Challenge → single-use nonce (short-lived); Attest(quote, nonce, EPK)
  * with report data[0..32] = SHA-256(nonce ‖ EPK) → single-use token (short-lived) bound to the
- * verified caller and the EPK; GetSecretsWithToken → secrets encrypted to the EPK (ECDH-ES P-256,
- * AES-256-GCM). Served on the challenge listener (one-way RA-TLS: the client verifies the
- * service's evidence).
+ * verified caller and the EPK; GetSecretsWithToken → each secret a JWE to the EPK (ECDH-ES+A256KW,
+ * A256GCM: any JOSE library opens it with the ephemeral private key alone). Served on the
+ * challenge listener (one-way RA-TLS: the client verifies the service's evidence).
  *
  * Attest authenticates; it refuses a caller no policy accepts through the gate's appraisal step
  * (the same audit entry as a refused GetSecrets). The release itself, at GetSecretsWithToken, goes
@@ -12,41 +12,29 @@
  *
  * @module
  */
-import { createECDH, createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { KeywardError } from "@keyward/attest/errors";
 import { ChallengeService } from "@keyward/proto/keyward/v1";
-import { gcmOpen, gcmSeal, secretAad } from "../../kernel/envelope.ts";
 import type { FeatureContext } from "../../kernel/feature.ts";
-import { type RecipientJwk, recipientKey } from "../../kernel/jwe.ts";
+import { compactJwe, encryptJwe, type RecipientJwk, recipientKey } from "../../kernel/jwe.ts";
 import { LIMITS } from "../../kernel/limits.ts";
 import { type RpcService, rpcService } from "../../kernel/rpc.ts";
 import { type Caller, callerOf } from "../../kernel/subject.ts";
 import { releaseSecrets } from "./release.ts";
 
-const INFO = new TextEncoder().encode("keyward-ecdh-es-v1");
-
-function ecdhKey(z: Uint8Array, serverEpk: Uint8Array, clientEpk: Uint8Array): Buffer {
-  return createHash("sha256").update(INFO).update(z).update(serverEpk).update(clientEpk).digest();
-}
-
-/** Encrypts `value` to `clientEpk` (uncompressed P-256) with a one-time service key (`keyward-ecdh-es-v1`). */
-export function ecdhEsSeal(clientEpk: Uint8Array, value: Uint8Array, aad: Uint8Array) {
-  const e = createECDH("prime256v1");
-  const serverEpk = new Uint8Array(e.generateKeys());
-  const key = ecdhKey(e.computeSecret(clientEpk), serverEpk, clientEpk);
-  return { ephemeralPublicKey: serverEpk, ciphertext: gcmSeal(key, value, aad) };
-}
-
-/** The workload's side: decrypts an EncryptedSecret with its ephemeral private key. */
-export function ecdhEsOpen(
-  clientPrivateKey: Uint8Array,
-  secret: { name: string; version: number; ephemeralPublicKey: Uint8Array; ciphertext: Uint8Array },
-): Uint8Array {
-  const e = createECDH("prime256v1");
-  e.setPrivateKey(clientPrivateKey);
-  const clientEpk = new Uint8Array(e.getPublicKey());
-  const key = ecdhKey(e.computeSecret(secret.ephemeralPublicKey), secret.ephemeralPublicKey, clientEpk);
-  return gcmOpen(key, secret.ciphertext, secretAad(secret.name, secret.version));
+/**
+ * A released secret as the challenge path sends it: a compact JWE (RFC 7516 §7.1) to the
+ * workload's ephemeral key, `ECDH-ES+A256KW` / `A256GCM` (RFC 7518 §4.6, §5.3), whose protected
+ * header (the AAD) names the secret and its version (`keyward_secret`, `keyward_version`).
+ * @throws ERR_KEY_INVALID when `epk` is not a usable P-256 JWK
+ */
+export function sealToEphemeralKey(
+  epk: RecipientJwk,
+  name: string,
+  version: number,
+  value: Uint8Array,
+): string {
+  return compactJwe(encryptJwe(epk, value, { keyward_secret: name, keyward_version: version }));
 }
 
 /** SHA-256(nonce ‖ EPK): what the workload puts in the first 32 bytes of its report data. */
@@ -84,7 +72,7 @@ export function challengeService(ctx: FeatureContext, options: ChallengeOptions 
   const nonceTtl = options.nonceTtlMs ?? 30_000;
   const tokenTtl = options.tokenTtlMs ?? 60_000;
   const nonces = new Map<string, number>();
-  const tokens = new Map<string, { expires: number; caller: Caller; epk: Uint8Array }>();
+  const tokens = new Map<string, { expires: number; caller: Caller; epk: RecipientJwk }>();
   const sweep = () => {
     const t = now();
     for (const [k, exp] of nonces) if (exp <= t) nonces.delete(k);
@@ -112,7 +100,7 @@ export function challengeService(ctx: FeatureContext, options: ChallengeOptions 
           "ERR_SERVICE_REQUEST_INVALID",
           "nonce must be 32 bytes, EPK an uncompressed P-256 point, quote ≤ 64 KiB",
         );
-      ephemeralJwk(req.ephemeralPublicKey);
+      const epk = ephemeralJwk(req.ephemeralPublicKey);
       const key = hexOf(req.nonce);
       const exp = nonces.get(key);
       nonces.delete(key); // single use, whatever happens next
@@ -130,7 +118,7 @@ export function challengeService(ctx: FeatureContext, options: ChallengeOptions 
       const policy = await ctx.gate.admit("secrets.get", caller);
       const token = new Uint8Array(randomBytes(32));
       const expires = now() + tokenTtl;
-      tokens.set(hexOf(token), { expires, caller, epk: req.ephemeralPublicKey });
+      tokens.set(hexOf(token), { expires, caller, epk });
       return { token, expiresAtUnixMs: BigInt(expires), policyId: policy.id };
     },
     async getSecretsWithToken(req, call) {
@@ -145,7 +133,7 @@ export function challengeService(ctx: FeatureContext, options: ChallengeOptions 
         secrets: r.result.map((s) => ({
           name: s.name,
           version: s.version,
-          ...ecdhEsSeal(t.epk, s.value, secretAad(s.name, s.version)),
+          jwe: sealToEphemeralKey(t.epk, s.name, s.version, s.value),
         })),
       };
     },

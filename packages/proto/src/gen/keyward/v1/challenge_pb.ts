@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file keyward/v1/challenge.proto.
  */
 export const file_keyward_v1_challenge: GenFile = /*@__PURE__*/
-  fileDesc("ChprZXl3YXJkL3YxL2NoYWxsZW5nZS5wcm90bxIKa2V5d2FyZC52MSISChBDaGFsbGVuZ2VSZXF1ZXN0Ij4KEUNoYWxsZW5nZVJlc3BvbnNlEg0KBW5vbmNlGAEgASgMEhoKEmV4cGlyZXNfYXRfdW5peF9tcxgCIAEoAyJLCg1BdHRlc3RSZXF1ZXN0Eg0KBW5vbmNlGAEgASgMEg0KBXF1b3RlGAIgASgMEhwKFGVwaGVtZXJhbF9wdWJsaWNfa2V5GAMgASgMIk4KDkF0dGVzdFJlc3BvbnNlEg0KBXRva2VuGAEgASgMEhoKEmV4cGlyZXNfYXRfdW5peF9tcxgCIAEoAxIRCglwb2xpY3lfaWQYAyABKAkiOgoaR2V0U2VjcmV0c1dpdGhUb2tlblJlcXVlc3QSDQoFdG9rZW4YASABKAwSDQoFbmFtZXMYAiADKAkiYgoPRW5jcnlwdGVkU2VjcmV0EgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoDRIcChRlcGhlbWVyYWxfcHVibGljX2tleRgDIAEoDBISCgpjaXBoZXJ0ZXh0GAQgASgMIl4KG0dldFNlY3JldHNXaXRoVG9rZW5SZXNwb25zZRIRCglwb2xpY3lfaWQYASABKAkSLAoHc2VjcmV0cxgCIAMoCzIbLmtleXdhcmQudjEuRW5jcnlwdGVkU2VjcmV0MoUCChBDaGFsbGVuZ2VTZXJ2aWNlEkgKCUNoYWxsZW5nZRIcLmtleXdhcmQudjEuQ2hhbGxlbmdlUmVxdWVzdBodLmtleXdhcmQudjEuQ2hhbGxlbmdlUmVzcG9uc2USPwoGQXR0ZXN0Ehkua2V5d2FyZC52MS5BdHRlc3RSZXF1ZXN0Ghoua2V5d2FyZC52MS5BdHRlc3RSZXNwb25zZRJmChNHZXRTZWNyZXRzV2l0aFRva2VuEiYua2V5d2FyZC52MS5HZXRTZWNyZXRzV2l0aFRva2VuUmVxdWVzdBonLmtleXdhcmQudjEuR2V0U2VjcmV0c1dpdGhUb2tlblJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChprZXl3YXJkL3YxL2NoYWxsZW5nZS5wcm90bxIKa2V5d2FyZC52MSISChBDaGFsbGVuZ2VSZXF1ZXN0Ij4KEUNoYWxsZW5nZVJlc3BvbnNlEg0KBW5vbmNlGAEgASgMEhoKEmV4cGlyZXNfYXRfdW5peF9tcxgCIAEoAyJLCg1BdHRlc3RSZXF1ZXN0Eg0KBW5vbmNlGAEgASgMEg0KBXF1b3RlGAIgASgMEhwKFGVwaGVtZXJhbF9wdWJsaWNfa2V5GAMgASgMIk4KDkF0dGVzdFJlc3BvbnNlEg0KBXRva2VuGAEgASgMEhoKEmV4cGlyZXNfYXRfdW5peF9tcxgCIAEoAxIRCglwb2xpY3lfaWQYAyABKAkiOgoaR2V0U2VjcmV0c1dpdGhUb2tlblJlcXVlc3QSDQoFdG9rZW4YASABKAwSDQoFbmFtZXMYAiADKAkiawoPRW5jcnlwdGVkU2VjcmV0EgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoDRILCgNqd2UYBSABKAlKBAgDEARKBAgEEAVSFGVwaGVtZXJhbF9wdWJsaWNfa2V5UgpjaXBoZXJ0ZXh0Il4KG0dldFNlY3JldHNXaXRoVG9rZW5SZXNwb25zZRIRCglwb2xpY3lfaWQYASABKAkSLAoHc2VjcmV0cxgCIAMoCzIbLmtleXdhcmQudjEuRW5jcnlwdGVkU2VjcmV0MoUCChBDaGFsbGVuZ2VTZXJ2aWNlEkgKCUNoYWxsZW5nZRIcLmtleXdhcmQudjEuQ2hhbGxlbmdlUmVxdWVzdBodLmtleXdhcmQudjEuQ2hhbGxlbmdlUmVzcG9uc2USPwoGQXR0ZXN0Ehkua2V5d2FyZC52MS5BdHRlc3RSZXF1ZXN0Ghoua2V5d2FyZC52MS5BdHRlc3RSZXNwb25zZRJmChNHZXRTZWNyZXRzV2l0aFRva2VuEiYua2V5d2FyZC52MS5HZXRTZWNyZXRzV2l0aFRva2VuUmVxdWVzdBonLmtleXdhcmQudjEuR2V0U2VjcmV0c1dpdGhUb2tlblJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message keyward.v1.ChallengeRequest
@@ -142,19 +142,16 @@ export type EncryptedSecret = Message<"keyward.v1.EncryptedSecret"> & {
   version: number;
 
   /**
-   * The service's one-time P-256 public key (uncompressed) for this secret.
+   * The secret's value as a JWE in the compact serialization (RFC 7516 §7.1): protected header
+   * {"alg":"ECDH-ES+A256KW","enc":"A256GCM","epk":<the service's one-time P-256 key>,
+   * "keyward_secret":<name>,"keyward_version":<version>}, the content key wrapped with AES-256 Key
+   * Wrap under the Concat KDF of the ECDH shared secret (RFC 7518 §4.6), the value encrypted with
+   * AES-256-GCM. The header is the AAD: a client checks keyward_secret and keyward_version against
+   * name and version (a value moved to another entry fails that check).
    *
-   * @generated from field: bytes ephemeral_public_key = 3;
+   * @generated from field: string jwe = 5;
    */
-  ephemeralPublicKey: Uint8Array;
-
-  /**
-   * IV (12) || AES-256-GCM ciphertext || tag (16); key = SHA-256("keyward-ecdh-es-v1" || Z || server EPK || client EPK),
-   * AAD = name || 0x00 || version.
-   *
-   * @generated from field: bytes ciphertext = 4;
-   */
-  ciphertext: Uint8Array;
+  jwe: string;
 };
 
 /**
@@ -190,7 +187,8 @@ export const GetSecretsWithTokenResponseSchema: GenMessage<GetSecretsWithTokenRe
  * The challenge-response path for workloads that cannot present an RA-TLS client certificate.
  * Challenge gives a single-use, short-lived nonce; Attest takes evidence whose report data is
  * SHA-256(nonce || ephemeral public key) and returns a short-lived single-use token; GetSecretsWithToken
- * returns the granted secrets encrypted to the ephemeral key (ECDH-ES on P-256 + AES-256-GCM).
+ * returns the granted secrets, each a JWE (RFC 7516) encrypted to the ephemeral key with
+ * ECDH-ES+A256KW and A256GCM (RFC 7518), which any JOSE library opens with the private key alone.
  *
  * @generated from service keyward.v1.ChallengeService
  */
