@@ -13,6 +13,7 @@ import * as misc from "./specs/misc.ts";
 import * as otp from "./specs/otp.ts";
 import * as quote from "./specs/quote.ts";
 import * as ratls from "./specs/ratls.ts";
+import * as signer from "./specs/signer.ts";
 import * as sim from "./specs/sim.ts";
 import * as tpm from "./specs/tpm.ts";
 import type { CommandSpec, Parsed } from "./specs/types.ts";
@@ -47,6 +48,11 @@ export const COMMANDS: readonly RegisteredCommand[] = [
   { spec: enclave.enclaveMeasure, load: () => import("./commands/enclave-measure.ts") },
   { spec: enclave.enclaveVerifyMeasurement, load: () => import("./commands/enclave-verify-measurement.ts") },
   { spec: enclave.enclaveSigstruct, load: () => import("./commands/enclave-sigstruct.ts") },
+  { spec: signer.signerKeygen, load: () => import("./commands/signer-keygen.ts") },
+  { spec: signer.signerSign, load: () => import("./commands/signer-sign.ts") },
+  { spec: signer.signerRotate, load: () => import("./commands/signer-rotate.ts") },
+  { spec: signer.signerVerifyBundle, load: () => import("./commands/signer-verify-bundle.ts") },
+  { spec: signer.signerVerify, load: () => import("./commands/signer-verify.ts") },
   { spec: misc.serve, load: () => import("./commands/serve.ts") },
   { spec: admin.adminInit, load: () => import("./commands/admin-init.ts") },
   { spec: admin.adminAddClient, load: () => import("./commands/admin-add-client.ts") },

@@ -10,7 +10,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadManifest, measure } from "@keyward/platform/launcher";
+import { launchEnclave, loadManifest, measure } from "@keyward/platform/launcher";
 import { initSimPlatform } from "@keyward/platform/sim";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -18,6 +18,9 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const V = here("../../attest/test/vectors/");
 /** The example enclave app's manifest. */
 export const EXAMPLE = here("../../../examples/hello-enclave/app.toml");
+
+/** The IoT gateway enclave app's manifest (attested signing keys). */
+export const GATEWAY = here("../../../examples/iot-gateway/app.toml");
 
 /** An invocation: its arguments (after `keyward`), and what must have run before it. */
 export interface Invocation {
@@ -101,6 +104,7 @@ export async function makeFixture(): Promise<Fixture> {
   writeFileSync(at("not-a-quote.bin"), new Uint8Array(700).fill(3));
   mkdirSync(at("fresh"));
   mkdirSync(at("empty"));
+  await signerFixture(root, sim);
   // A port some other process holds: `serve` must say so and exit 2.
   const held: Server = createServer();
   await new Promise<void>((r) => held.listen(0, "127.0.0.1", () => r()));
@@ -279,6 +283,154 @@ export async function makeFixture(): Promise<Fixture> {
       },
       repeatable: true,
     },
+    "signer keygen": {
+      ok: {
+        args: ["signer", "keygen", "--out", at("signer-new"), "--manifest", GATEWAY, "--data-dir", data],
+      },
+      rejected: {
+        args: [
+          "signer",
+          "keygen",
+          "--out",
+          at("signer-x"),
+          "--purpose",
+          "Not A Purpose",
+          "--manifest",
+          GATEWAY,
+          "--data-dir",
+          data,
+        ],
+      },
+    },
+    "signer sign": {
+      ok: {
+        args: [
+          "signer",
+          "sign",
+          "--key",
+          at("signer-key"),
+          "--in",
+          at("reading.json"),
+          "--out",
+          at("reading.der"),
+          "--format",
+          "der",
+          "--manifest",
+          GATEWAY,
+          "--data-dir",
+          data,
+        ],
+      },
+      rejected: {
+        args: [
+          "signer",
+          "sign",
+          "--key",
+          at("garbage-key"),
+          "--in",
+          at("reading.json"),
+          "--out",
+          at("x.cose"),
+          "--manifest",
+          GATEWAY,
+          "--data-dir",
+          data,
+        ],
+      },
+    },
+    "signer rotate": {
+      ok: {
+        args: [
+          "signer",
+          "rotate",
+          "--key",
+          at("signer-key"),
+          "--out",
+          at("signer-key-2"),
+          "--manifest",
+          GATEWAY,
+          "--data-dir",
+          data,
+        ],
+      },
+      rejected: {
+        args: [
+          "signer",
+          "rotate",
+          "--key",
+          at("garbage-key"),
+          "--out",
+          at("signer-y"),
+          "--manifest",
+          GATEWAY,
+          "--data-dir",
+          data,
+        ],
+      },
+    },
+    "signer verify-bundle": {
+      ok: {
+        args: [
+          "signer",
+          "verify-bundle",
+          at("signer-key/bundle.json"),
+          "--policy",
+          at("signer-policy.json"),
+          "--trust-sim",
+          "--data-dir",
+          data,
+        ],
+      },
+      rejected: {
+        args: [
+          "signer",
+          "verify-bundle",
+          at("signer-key/bundle.json"),
+          "--policy",
+          at("signer-policy.json"),
+          "--data-dir",
+          data,
+        ],
+      },
+      repeatable: true,
+    },
+    "signer verify": {
+      ok: {
+        args: [
+          "signer",
+          "verify",
+          "--bundle",
+          at("signer-key/bundle.json"),
+          "--in",
+          at("reading.json"),
+          "--sig",
+          at("reading.cose"),
+          "--policy",
+          at("signer-policy.json"),
+          "--trust-sim",
+          "--data-dir",
+          data,
+        ],
+      },
+      rejected: {
+        args: [
+          "signer",
+          "verify",
+          "--bundle",
+          at("signer-key/bundle.json"),
+          "--in",
+          at("value"),
+          "--sig",
+          at("reading.cose"),
+          "--policy",
+          at("signer-policy.json"),
+          "--trust-sim",
+          "--data-dir",
+          data,
+        ],
+      },
+      repeatable: true,
+    },
     serve: {
       ok: {
         args: ["serve", "--simulation", "--data-dir", serveData, "--listen", "127.0.0.1:0"],
@@ -399,4 +551,36 @@ export async function makeFixture(): Promise<Fixture> {
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+// An attested key made in the gateway enclave, a reading signed with it, a policy naming the
+// gateway's MRENCLAVE, and a key directory whose sealed key is garbage.
+async function signerFixture(root: string, sim: ReturnType<typeof initSimPlatform>): Promise<void> {
+  const at = (p: string) => join(root, p);
+  const manifest = loadManifest(GATEWAY);
+  const gateway = async (...args: string[]) => {
+    const running = launchEnclave({ manifest, platform: sim, args, output: "pipe" });
+    let stderr = "";
+    running.child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    running.child.stdout?.resume();
+    if ((await running.exited) !== 0) throw new Error(`gateway ${args.join(" ")}: ${stderr}`);
+  };
+  writeFileSync(at("reading.json"), '{"sensor":"t1","celsius":21.5}\n');
+  await gateway(
+    "keygen",
+    "--out",
+    at("signer-key"),
+    "--collateral",
+    join(root, "data", "sim", "collateral-sgx.json"),
+  );
+  await gateway("sign", "--key", at("signer-key"), "--in", at("reading.json"), "--out", at("reading.cose"));
+  const mr = Buffer.from(measure(manifest).mrEnclave).toString("hex");
+  writeFileSync(
+    at("signer-policy.json"),
+    JSON.stringify({ id: "gateway", platforms: ["simulated"], mrEnclave: [mr] }),
+  );
+  mkdirSync(at("garbage-key"));
+  writeFileSync(at("garbage-key/key.sealed"), new Uint8Array(200).fill(5), { mode: 0o600 });
 }

@@ -54,6 +54,53 @@ export function verifyP256(key: KeyObject, message: Uint8Array, signature: Uint8
   }
 }
 
+/**
+ * Imports a P-256 public key from its SubjectPublicKeyInfo (RFC 5480 §2, DER), the form a key
+ * bundle carries. Only id-ecPublicKey on prime256v1 is accepted.
+ * @throws ERR_KEY_INVALID when it is not DER, not EC, not P-256, or not a point on the curve
+ */
+export function p256FromSpki(spki: Uint8Array): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPublicKey({
+      key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength),
+      format: "der",
+      type: "spki",
+    });
+  } catch (cause) {
+    throw new KeywardError("ERR_KEY_INVALID", "P-256 SPKI: not a public key in DER", { cause });
+  }
+  if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1")
+    throw new KeywardError("ERR_KEY_INVALID", "P-256 SPKI: not an EC key on P-256");
+  // OpenSSL accepts a few encodings of one key (compressed points); the bundle binds exact bytes,
+  // so only the canonical uncompressed form that we write is accepted.
+  const canonical = new Uint8Array(key.export({ format: "der", type: "spki" }));
+  if (canonical.byteLength !== spki.byteLength || !canonical.every((b, i) => b === spki[i]))
+    throw new KeywardError("ERR_KEY_INVALID", "P-256 SPKI: not the canonical uncompressed encoding");
+  rememberKeyKind(key, "ec:prime256v1");
+  return key;
+}
+
+/** The SubjectPublicKeyInfo (DER) of a public key. */
+export function spkiOf(key: KeyObject): Uint8Array {
+  return new Uint8Array(key.export({ format: "der", type: "spki" }));
+}
+
+/**
+ * ECDSA P-256 with SHA-256; `signature` is a DER ECDSA-Sig-Value (RFC 3279 §2.2.3), as
+ * `openssl dgst -sign` writes it. OpenSSL re-encodes and compares, so a non-canonical DER fails.
+ * A primitive: false on a bad signature.
+ */
+export function verifyP256Der(key: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.byteLength < 8 || signature.byteLength > 72) return false;
+  if (keyKind(key) !== "ec:prime256v1") return false;
+  try {
+    return verify("sha256", message, { key, dsaEncoding: "der" }, signature);
+  } catch {
+    return false;
+  }
+}
+
 function b64url(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
 }

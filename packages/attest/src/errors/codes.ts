@@ -13,6 +13,7 @@ import { enclaveCodes } from "./codes/enclave.ts";
 import { generalCodes } from "./codes/general.ts";
 import { policyCodes } from "./codes/policy.ts";
 import { ratlsCodes } from "./codes/ratls.ts";
+import { signerCodes } from "./codes/signer.ts";
 import { simCodes } from "./codes/sim.ts";
 import { tpmCodes } from "./codes/tpm.ts";
 import { x509Codes } from "./codes/x509.ts";
@@ -29,6 +30,7 @@ export const errorDocs = {
   ...enclaveCodes,
   ...ratlsCodes,
   ...cborCodes,
+  ...signerCodes,
 } as const;
 
 /**

@@ -32,6 +32,8 @@ export const INPUT_LIMITS = {
   secretValue: 1 * MiB,
   /** JSON documents a service or platform keeps for itself (state, `file:` sources). */
   document: 4 * MiB,
+  /** Data signed or verified with an attested key (`keyward signer`: readings, payloads); COSE decoding holds 1 MiB. */
+  signedData: 1 * MiB,
   /** A trusted file being measured (streamed: never held in memory whole). */
   trustedFile: 1024 * MiB,
 } as const;

@@ -101,6 +101,13 @@ const LIBRARY_STATUS: { readonly [C in LibraryErrorCode]: Code } = {
   ERR_RATLS_CERT_EXPIRED: Code.Unauthenticated,
   ERR_RATLS_POLICY_REJECTED: Code.Unauthenticated,
   ERR_CBOR_INVALID: Code.Unauthenticated,
+  // attested signing keys: a bundle or a signature presented to the device registry
+  ERR_SIGNER_BUNDLE_INVALID: Code.InvalidArgument,
+  ERR_SIGNER_KEY_INVALID: Code.InvalidArgument,
+  ERR_SIGNER_BINDING_MISMATCH: Code.Unauthenticated,
+  ERR_SIGNER_SIGNATURE_MALFORMED: Code.InvalidArgument,
+  ERR_SIGNER_SIGNATURE_INVALID: Code.Unauthenticated,
+  ERR_SIGNER_KEY_MISMATCH: Code.Unauthenticated,
 };
 
 const SERVICE_STATUS = Object.fromEntries(

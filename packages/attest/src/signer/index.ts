@@ -1,0 +1,17 @@
+export type { KeyBindingInput } from "./binding.ts";
+export { isKeyPurpose, KEY_BINDING_LABEL, keyBindingReportData } from "./binding.ts";
+export type { KeyBundle, KeyEvidenceFormat } from "./bundle.ts";
+export { parseKeyBundle, serializeKeyBundle } from "./bundle.ts";
+export type { CoseSign1 } from "./cose.ts";
+export {
+  COSE_SIGN1_TAG,
+  coseProtectedHeader,
+  coseSign1ToBeSigned,
+  encodeCoseSign1,
+  parseCoseSign1,
+  verifyCoseSign1,
+} from "./cose.ts";
+export type { SignatureFormat } from "./signature.ts";
+export { SIGNATURE_FORMATS, verifySignature } from "./signature.ts";
+export type { AttestedKey, QuoteVerification } from "./verify-bundle.ts";
+export { verifyKeyBundle } from "./verify-bundle.ts";
