@@ -57,3 +57,15 @@ export {
   SecretProvisioningService,
   SecretSchema,
 } from "./gen/keyward/v1/secret_provisioning_pb.ts";
+export type {
+  Device,
+  RegisterDeviceRequest,
+  RegisterDeviceResponse,
+  VerifyReadingsRequest,
+  VerifyReadingsResponse,
+} from "./gen/keyward/v1/signer_pb.ts";
+export {
+  DeviceRegistryAdminService,
+  DeviceRegistryService,
+  file_keyward_v1_signer,
+} from "./gen/keyward/v1/signer_pb.ts";

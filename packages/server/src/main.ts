@@ -20,6 +20,7 @@ import { kbsFeature } from "./features/kbs/feature.ts";
 import { kmsFeature } from "./features/kms/feature.ts";
 import { otpFeature } from "./features/otp/feature.ts";
 import { secretsFeature } from "./features/secrets/feature.ts";
+import { signerFeature } from "./features/signer/feature.ts";
 import { loadOrCreateKeyFile } from "./kernel/envelope.ts";
 import type { Feature, FeatureContext, FeatureRuntime, OwnListener } from "./kernel/feature.ts";
 import { createGate } from "./kernel/gate.ts";
@@ -57,6 +58,7 @@ export const FEATURES: readonly Feature[] = [
   adminFeature,
   otpFeature,
   kbsFeature,
+  signerFeature,
 ];
 
 /** Every option of `keyward serve`: the core's, then each feature's. */

@@ -11,6 +11,7 @@ import { kbsCodes } from "./codes/kbs.ts";
 import { launcherCodes } from "./codes/launcher.ts";
 import { otpCodes } from "./codes/otp.ts";
 import { serviceCodes } from "./codes/service.ts";
+import { signerRegistryCodes } from "./codes/signer.ts";
 import { vaultCodes } from "./codes/vault.ts";
 
 /** Every service code with its description and gRPC status. */
@@ -21,6 +22,7 @@ export const serviceCatalogue = {
   ...otpCodes,
   ...kbsCodes,
   ...vaultCodes,
+  ...signerRegistryCodes,
 } as const;
 
 /** A code of the service's catalogue. */

@@ -8,9 +8,10 @@ import type { VerifiedQuote } from "@keyward/attest/evidence";
 
 /**
  * How a caller authenticated: mutual RA-TLS, the challenge path, the KBS protocol (Confidential
- * Containers), or Gramine's secret provisioning (RA-TLS client certificate).
+ * Containers), Gramine's secret provisioning (RA-TLS client certificate), or an attested key
+ * bundle (the device registry: the bundle's evidence stands for the enclave that made the key).
  */
-export type Via = "ra-tls" | "challenge" | "kbs" | "secret-prov";
+export type Via = "ra-tls" | "challenge" | "kbs" | "secret-prov" | "key-bundle";
 
 /** An authenticated caller: verified evidence and how it was presented. */
 export interface Caller {
