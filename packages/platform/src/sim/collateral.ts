@@ -25,6 +25,7 @@ import {
 export type SimTee = "sgx" | "tdx";
 
 const ADVISORY_DATE = "2026-01-01T00:00:00Z";
+const BACKDATE_MS = 3_600_000;
 
 /** QuoteCollateralV3 JSON text for `tee`, valid from `now` for `validityDays`. */
 export function simCollateralJson(
@@ -34,14 +35,18 @@ export function simCollateralJson(
   now: Date,
   validityDays: number,
 ): string {
-  const issueDate = isoSeconds(now);
+  // Issued an hour before `now`, as a PCS's collateral always is by the time it is used: a verifier
+  // whose clock is read a moment before the collateral was made (a loaded machine, a test taking
+  // its time before the platform's) must still find thisUpdate and issueDate in the past.
+  const issued = new Date(Math.floor(now.getTime() / 1000) * 1000 - BACKDATE_MS);
+  const issueDate = isoSeconds(issued);
   const nextUpdate = isoSeconds(new Date(now.getTime() + validityDays * 86_400_000));
   const tcbInfo = JSON.stringify(
     tee === "sgx" ? sgxTcbInfo(issueDate, nextUpdate) : tdxTcbInfo(issueDate, nextUpdate),
   );
   const qeIdentity = JSON.stringify(qeIdentityBody(tee, issueDate, nextUpdate));
-  const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
-  const crlNext = new Date(thisUpdate.getTime() + validityDays * 86_400_000);
+  const thisUpdate = issued;
+  const crlNext = new Date(Math.floor(now.getTime() / 1000) * 1000 + validityDays * 86_400_000);
   const tcbChain = toPem(certs.tcbSigning, "CERTIFICATE") + toPem(certs.root, "CERTIFICATE");
   return JSON.stringify(
     {

@@ -51,6 +51,21 @@ describe("simulated platform", () => {
     assert.deepEqual(r.fmspc, SIM_FMSPC);
   });
 
+  // A verifier whose clock was read just before the platform made its collateral (a loaded machine)
+  // once met a CRL whose thisUpdate lay in its future: ERR_CRL_EXPIRED. Collateral is backdated.
+  it("verifies at a time read a moment before the collateral was made", () => {
+    const quote = sim.quoteSgx({
+      mrEnclave: bytes(32, 1),
+      mrSigner: bytes(32, 2),
+      isvProdId: 1,
+      isvSvn: 1,
+      reportData: bytes(64, 0),
+    });
+    const collateral = parseCollateralJson(sim.collateralJson("sgx"));
+    for (const at of [new Date(now.getTime() - 1), new Date(now.getTime() - 59 * 60_000)])
+      assert.equal(trusting.verify(quote, collateral, at).tcbStatus, "UpToDate", at.toISOString());
+  });
+
   it("round-trips TDX v4 and v5 quotes", () => {
     for (const version of [4, 5] as const) {
       const quote = sim.quoteTdx(
