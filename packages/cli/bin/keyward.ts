@@ -7,7 +7,4 @@ quietSqliteWarning(); // before any command loads node:sqlite
 // No top-level await: the single executable's main script is CommonJS (Node 24 SEA).
 void main(process.argv.slice(2)).then((status) => {
   process.exitCode = status;
-  // The command is over: a handle left open by a failed start (a watcher, a half-open listener)
-  // must not keep the process alive with nothing to do. Unreferenced, so a clean exit is not delayed.
-  setTimeout(() => process.exit(status), 2000).unref();
 });

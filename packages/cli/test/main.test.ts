@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -101,7 +101,10 @@ describe("keyward command tree", () => {
     assert.notEqual(JSON.parse(allowed.stdout).error.code, "ERR_USAGE");
   });
 
-  it("says a port in use is a usage error naming the port (exit 2), and exits at once", async () => {
+  // ../shared/cases/serve-port-in-use-hangs: a port in use once printed "internal error" and, with a
+  // policy directory (its watcher never closed), the process never exited. The binary has no exit
+  // timer of its own: it ends only when start-up closed everything it opened.
+  it("says a port in use is a usage error naming the port (exit 2), and exits by itself whichever listener fails", async () => {
     const { createServer } = await import("node:net");
     const held = createServer();
     await new Promise<void>((r) => held.listen(0, "127.0.0.1", () => r()));
@@ -109,14 +112,26 @@ describe("keyward command tree", () => {
     try {
       const data = join(dir, "serve");
       assert.equal(keyward("sim", "init", "--data-dir", data).status, 0);
-      const r = spawnSync(
-        process.execPath,
-        [bin, "serve", "--simulation", "--data-dir", data, "--listen", `127.0.0.1:${port}`],
-        { encoding: "utf8", timeout: 60_000 },
-      );
-      assert.equal(r.signal, null, "it exits by itself");
-      assert.equal(r.status, 2, r.stderr);
-      assert.match(r.stderr, new RegExp(`ERR_USAGE: port ${port} .*already in use`));
+      assert.equal(keyward("admin", "init", "--data-dir", data).status, 0);
+      mkdirSync(join(data, "policies"), { recursive: true });
+      const taken = `127.0.0.1:${port}`;
+      for (const flags of [
+        ["--listen", taken],
+        ["--admin-listen", taken],
+        ["--challenge-listen", taken],
+        ["--kbs-listen", taken],
+        ["--ops-listen", taken],
+      ]) {
+        const args = ["serve", "--simulation", "--data-dir", data, "--listen", "127.0.0.1:0", ...flags];
+        const r = spawnSync(process.execPath, ["--disable-warning=ExperimentalWarning", bin, ...args], {
+          encoding: "utf8",
+          timeout: 60_000,
+        });
+        assert.equal(r.signal, null, `${flags[0]}: it exits by itself\n${r.stderr}`);
+        assert.equal(r.status, 2, `${flags[0]}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`ERR_USAGE: port ${port} .*already in use`), flags[0]);
+        assert.doesNotMatch(r.stderr, /internal error/);
+      }
       const bad = keyward("serve", "--simulation", "--data-dir", data, "--listen", "nowhere");
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /--listen\/KEYWARD_LISTEN must be HOST:PORT/);

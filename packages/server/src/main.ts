@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { KeywardError } from "@keyward/attest/errors";
 import { collateralProviderFor } from "@keyward/channels/collateral";
@@ -163,6 +164,25 @@ async function hardwareMode(
 }
 
 /**
+ * Creates the policy directory when it does not exist (0700: policies may carry Vault app tokens),
+ * so that it is watched from the start: files added to a directory that did not exist at start
+ * were once ignored until a restart.
+ * @throws ERR_SERVICE_CONFIG when it cannot be created, or is not a directory
+ */
+function ensurePolicyDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? "EIO";
+    throw new KeywardError(
+      "ERR_SERVICE_CONFIG",
+      `--policy-dir/KEYWARD_POLICY_DIR ${dir} cannot be created (${code})`,
+      { cause, detail: { path: dir, reason: code } },
+    );
+  }
+}
+
+/**
  * Starts the service as configured: simulation mode (`--simulation`: callers are verified against
  * the local simulated platform's root) or hardware mode (Intel's root, collateral from a PCS or
  * PCCS, the service's own certificate and master key from its attester).
@@ -178,19 +198,34 @@ export async function runService(
       "ERR_SERVICE_CONFIG",
       "--admin-listen is set but there are no admin credentials: run `keyward admin init` first",
     );
-  const { trust, masterKey } = config.simulation
-    ? await simulationMode(config)
-    : await hardwareMode(config, options);
-  const store = await openStore(config);
-  const files = watchPolicyDir(config.policyDir, POLICY_READER, {
-    onReload: (p) => logger.info({ event: "policies.reloaded", count: p.length }, "policy files reloaded"),
-    onError: (e) =>
-      logger.warn(
-        { event: "policies.invalid", error: (e as Error).message },
-        "policy reload failed; previous set kept",
-      ),
-  });
+  // Whatever start-up opened is closed again when a later step fails (a port in use, a bad policy
+  // file, a store that cannot commit), newest first, so that a failed start leaves no watcher,
+  // timer, connection pool or listener keeping the process alive with nothing to serve.
+  const opened: (() => unknown)[] = [];
+  const undo = async () => {
+    for (const close of opened.reverse()) await Promise.resolve(close()).catch(() => undefined);
+  };
   try {
+    const { trust, masterKey } = config.simulation
+      ? await simulationMode(config)
+      : await hardwareMode(config, options);
+    opened.push(() => masterKey.fill(0));
+    const store = await openStore(config);
+    opened.push(() => store.close());
+    ensurePolicyDir(config.policyDir);
+    const files = watchPolicyDir(config.policyDir, POLICY_READER, {
+      onReload: (p) => logger.info({ event: "policies.reloaded", count: p.length }, "policy files reloaded"),
+      onError: (e) =>
+        logger.warn(
+          { event: "policies.invalid", error: (e as Error).message },
+          "policy reload failed; previous set kept",
+        ),
+    });
+    opened.push(() => files.close());
+    logger.info(
+      { event: "policies.watching", dir: config.policyDir },
+      `watching the policy directory ${config.policyDir}`,
+    );
     const policies = await createPolicySet(files, store, POLICY_READER, {
       onError: (e) =>
         logger.warn(
@@ -198,12 +233,13 @@ export async function runService(
           "stored policy ignored",
         ),
     });
+    opened.push(() => policies.close());
     logger.info({ event: "policies.loaded", count: policies.current().length }, "policies loaded");
+    // From here composeService owns the parts: it closes them itself when it fails.
+    opened.length = 0;
     return await composeService({ config, store, masterKey, trust, policies, logger }, options);
   } catch (e) {
-    files.close();
-    await store.close();
-    masterKey.fill(0);
+    await undo();
     throw e;
   }
 }
@@ -229,15 +265,25 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
   const metrics = new Metrics();
   const opened: { close(): Promise<void> }[] = [];
   const runtimes: FeatureRuntime[] = [];
+  // Every part is closed even when one fails to (the first failure is reported once all are).
   const shutdown = async () => {
-    policies.close();
-    for (const l of opened.reverse()) await l.close();
-    for (const r of runtimes) await r.close?.();
-    await store.close();
+    const failures: unknown[] = [];
+    const attempt = async (close: () => unknown) => {
+      try {
+        await close();
+      } catch (e) {
+        failures.push(e);
+      }
+    };
+    await attempt(() => policies.close());
+    for (const l of opened.reverse()) await attempt(() => l.close());
+    for (const r of runtimes.reverse()) await attempt(() => r.close?.());
+    await attempt(() => store.close());
     masterKey.fill(0);
+    if (failures.length > 0) throw failures[0];
   };
-  const adminCredentials = loadAdminServerCredentials(config.dataDir);
   try {
+    const adminCredentials = loadAdminServerCredentials(config.dataDir);
     let stepUp: AdminStepUp = options.stepUp ?? NO_STEP_UP;
     let secondFactor: SecondFactor | undefined;
     let secretRelease: SecretRelease = NO_SECRET_RELEASE;
