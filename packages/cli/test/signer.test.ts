@@ -227,4 +227,27 @@ describe("keyward signer", () => {
     assert.equal(outside.status, 1);
     assert.equal(errorCode(outside), "ERR_ATTESTER_UNAVAILABLE");
   });
+
+  it("demo signing: the five steps and both attacks, every verdict as expected (--json)", () => {
+    const r = keyward("demo", "signing", "--json");
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.ok, true);
+    const texts = out.steps
+      .filter((s: { ok?: boolean }) => s.ok === true)
+      .map((s: { text: string }) => s.text);
+    for (const want of [
+      /^1 keygen/,
+      /^2 bundle uploaded/,
+      /^3 readings signed/,
+      /^4-5 readings/,
+      /ERR_SIGNER_BINDING_MISMATCH/,
+      /corrupted/,
+    ])
+      assert.ok(
+        texts.some((t: string) => want.test(t)),
+        String(want),
+      );
+    assert.equal(keyward("demo", "nonsense").status, 2);
+  });
 });

@@ -8,8 +8,9 @@ import { parsePemCertificates } from "@keyward/attest/x509";
 import { readFileBounded, readTextBounded } from "@keyward/platform/io";
 import { openBundledDirectory } from "@keyward/platform/runtime";
 import { initSimPlatform } from "@keyward/platform/sim";
+import { usageError } from "../args.ts";
 import { EXIT, type ExitCode, printJson } from "../output.ts";
-import type { demo } from "../specs/misc.ts";
+import { demo } from "../specs/misc.ts";
 import type { Parsed } from "../specs/types.ts";
 
 // The real quotes bundled with the repository (see their MANIFEST for sources and licences);
@@ -18,7 +19,7 @@ const vectorsUrl = new URL("../../../attest/test/vectors/dcap/", import.meta.url
 const VECTOR_DOC = { kind: "document", what: "vector expectations" } as const;
 
 /** `keyward demo [--json]`: the main job on embedded defaults, with no external service. */
-export async function run({ json }: Parsed<typeof demo>): Promise<ExitCode> {
+export async function run({ json, positionals }: Parsed<typeof demo>): Promise<ExitCode> {
   let failures = 0;
   // With --json the narrative is collected: { ok, failures, steps: [{ text } | { ok, text }] }.
   const steps: ({ text: string } | { ok: boolean; text: string })[] = [];
@@ -31,6 +32,22 @@ export async function run({ json }: Parsed<typeof demo>): Promise<ExitCode> {
     if (json) steps.push({ ok, text: line.trim() });
     else process.stdout.write(`${ok ? "  ok  " : "  FAIL"} ${line}\n`);
   };
+
+  const finish = (): ExitCode => {
+    say(
+      failures === 0
+        ? "\nall verdicts as expected"
+        : `\n${failures} verdict(s) differ from what was expected`,
+    );
+    if (json) printJson({ ok: failures === 0, failures, steps: steps.filter((t) => t.text !== "") });
+    return failures === 0 ? EXIT.ok : EXIT.rejected;
+  };
+  if (positionals[0] !== undefined) {
+    if (positionals[0] !== "signing") usageError(`no demo scenario "${positionals[0]}": signing`, demo);
+    const { signingDemo } = await import("../demo-signing.ts");
+    await signingDemo(say, check);
+    return finish();
+  }
 
   say("Real Intel quotes with Intel-signed collateral, verified at the time their collateral was valid:");
   const intel = createDcapVerifier();
@@ -122,9 +139,5 @@ export async function run({ json }: Parsed<typeof demo>): Promise<ExitCode> {
   }
   const { secretProvisioningDemo } = await import("../demo-service.ts");
   await secretProvisioningDemo(say, check);
-  say(
-    failures === 0 ? "\nall verdicts as expected" : `\n${failures} verdict(s) differ from what was expected`,
-  );
-  if (json) printJson({ ok: failures === 0, failures, steps: steps.filter((t) => t.text !== "") });
-  return failures === 0 ? EXIT.ok : EXIT.rejected;
+  return finish();
 }

@@ -6,11 +6,22 @@ import type { CommandSpec } from "./types.ts";
 export const demo = {
   name: "demo",
   summary: "verify the bundled real SGX/TDX quotes and a freshly simulated one, and print the verdicts",
-  synopsis: "[--json]",
-  description: "What npm start runs. Exit 0 only when every verdict is the expected one.",
+  synopsis: "[signing] [--json]",
+  description:
+    "What npm start runs. Exit 0 only when every verdict is the expected one. `keyward demo signing` runs the " +
+    "attested-signing scenario instead: keygen in the IoT gateway enclave, bundle upload, readings signed and " +
+    "verified in the cloud, and the key-swap and corruption attacks refused.",
+  positionals: [
+    {
+      name: "SCENARIO",
+      help: "signing: attested signing keys and the device registry",
+      optional: true,
+      choices: ["signing"],
+    },
+  ],
   options: {},
   json: true,
-  examples: [""],
+  examples: ["", "signing"],
 } as const satisfies CommandSpec;
 
 /** `keyward explain`. */
