@@ -1,5 +1,6 @@
 /**
- * The challenge–response path: Challenge → single-use nonce (short-lived); Attest(quote, nonce, EPK)
+ * The challenge–response path: Challenge → single-use nonce (short-lived, in the store, so any
+ * replica answers any step: challenge-store.ts); Attest(quote, nonce, EPK)
  * with report data[0..32] = SHA-256(nonce ‖ EPK) → single-use token (short-lived) bound to the
  * verified caller and the EPK; GetSecretsWithToken → each secret a JWE to the EPK (ECDH-ES+A256KW,
  * A256GCM: any JOSE library opens it with the ephemeral private key alone). Served on the
@@ -19,7 +20,8 @@ import type { FeatureContext } from "../../kernel/feature.ts";
 import { compactJwe, encryptJwe, type RecipientJwk, recipientKey } from "../../kernel/jwe.ts";
 import { LIMITS } from "../../kernel/limits.ts";
 import { type RpcService, rpcService } from "../../kernel/rpc.ts";
-import { type Caller, callerOf } from "../../kernel/subject.ts";
+import { callerOf } from "../../kernel/subject.ts";
+import { ChallengeStore } from "./challenge-store.ts";
 import { releaseSecrets } from "./release.ts";
 
 /**
@@ -49,8 +51,6 @@ export interface ChallengeOptions {
   readonly tokenTtlMs?: number;
 }
 
-const hexOf = (b: Uint8Array) => Buffer.from(b).toString("hex");
-
 /**
  * The JWK (RFC 7518 §6.2.1) of an uncompressed P-256 point (0x04 ‖ x ‖ y, 65 bytes), checked to be
  * on the curve so that a bad key is the caller's INVALID_ARGUMENT at Attest, never a failure at
@@ -71,22 +71,13 @@ export function challengeService(ctx: FeatureContext, options: ChallengeOptions 
   const now = options.nowMs ?? (() => ctx.now().getTime());
   const nonceTtl = options.nonceTtlMs ?? 30_000;
   const tokenTtl = options.tokenTtlMs ?? 60_000;
-  const nonces = new Map<string, number>();
-  const tokens = new Map<string, { expires: number; caller: Caller; epk: RecipientJwk }>();
-  const sweep = () => {
-    const t = now();
-    for (const [k, exp] of nonces) if (exp <= t) nonces.delete(k);
-    for (const [k, v] of tokens) if (v.expires <= t) tokens.delete(k);
-  };
-
+  const store = new ChallengeStore(ctx.store.sql, ctx.masterKey);
   return rpcService("challenge", ChallengeService, {
     async challenge() {
-      sweep();
-      if (nonces.size > 100_000)
-        throw new KeywardError("ERR_SERVICE_REQUEST_INVALID", "too many outstanding challenges");
       const nonce = new Uint8Array(randomBytes(32));
-      const expires = now() + nonceTtl;
-      nonces.set(hexOf(nonce), expires);
+      const t = now();
+      const expires = t + nonceTtl;
+      await store.addNonce(nonce, t, expires);
       return { nonce, expiresAtUnixMs: BigInt(expires) };
     },
     async attest(req) {
@@ -101,11 +92,7 @@ export function challengeService(ctx: FeatureContext, options: ChallengeOptions 
           "nonce must be 32 bytes, EPK an uncompressed P-256 point, quote ≤ 64 KiB",
         );
       const epk = ephemeralJwk(req.ephemeralPublicKey);
-      const key = hexOf(req.nonce);
-      const exp = nonces.get(key);
-      nonces.delete(key); // single use, whatever happens next
-      if (exp === undefined || exp <= now())
-        throw new KeywardError("ERR_SERVICE_CHALLENGE_INVALID", "unknown, used or expired nonce");
+      await store.takeNonce(req.nonce, now()); // single use, on every replica, whatever happens next
       const verified = await ctx.trust.verifyQuote(req.quote, new Date(now()));
       const expected = challengeReportData(req.nonce, req.ephemeralPublicKey);
       if (!timingSafeEqual(verified.claims.reportData.subarray(0, 32), expected))
@@ -118,15 +105,13 @@ export function challengeService(ctx: FeatureContext, options: ChallengeOptions 
       const policy = await ctx.gate.admit("secrets.get", caller);
       const token = new Uint8Array(randomBytes(32));
       const expires = now() + tokenTtl;
-      tokens.set(hexOf(token), { expires, caller, epk });
+      await store.addToken(token, { caller, epk }, expires);
       return { token, expiresAtUnixMs: BigInt(expires), policyId: policy.id };
     },
     async getSecretsWithToken(req, call) {
-      const key = hexOf(req.token);
-      const t = tokens.get(key);
-      tokens.delete(key); // single use
-      if (t === undefined || t.expires <= now())
+      if (req.token.byteLength !== 32)
         throw new KeywardError("ERR_SERVICE_CHALLENGE_INVALID", "unknown, used or expired token");
+      const t = await store.takeToken(req.token, now()); // single use, on every replica
       const r = await releaseSecrets(ctx, t.caller, req.names, call);
       return {
         policyId: r.policyId,

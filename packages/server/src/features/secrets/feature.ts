@@ -8,6 +8,7 @@
  */
 import type { Feature, FeatureContext } from "../../kernel/feature.ts";
 import { challengeService } from "./challenge.ts";
+import { CHALLENGE_MIGRATIONS } from "./challenge-store.ts";
 import { getSecretsService } from "./get-secrets.ts";
 import { SECRETS } from "./grants.ts";
 import { release } from "./release.ts";
@@ -27,6 +28,7 @@ async function checkVault(ctx: FeatureContext): Promise<void> {
 
 export const secretsFeature: Feature = {
   name: "secrets",
+  migrations: CHALLENGE_MIGRATIONS,
   options: [SECRET_BACKEND, ...SOURCES.flatMap((s) => s.options ?? [])],
   grants: [SECRETS, ...SOURCES.flatMap((s) => s.grants ?? [])],
   async start(ctx) {
