@@ -29,6 +29,17 @@ export {
   VerifyRequestSchema,
 } from "./gen/keyward/v1/kms_pb.ts";
 export type {
+  Enclave,
+  EnclaveBinding,
+  Licence,
+  TokenResponse,
+} from "./gen/keyward/v1/licensing_pb.ts";
+export {
+  file_keyward_v1_licensing,
+  Licensing,
+  LicensingAdmin,
+} from "./gen/keyward/v1/licensing_pb.ts";
+export type {
   CreateOtpAccountRequest,
   EnrollOtpRequest,
   EnrollOtpResponse,

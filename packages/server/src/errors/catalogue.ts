@@ -9,6 +9,7 @@
 import { adminCodes } from "./codes/admin.ts";
 import { kbsCodes } from "./codes/kbs.ts";
 import { launcherCodes } from "./codes/launcher.ts";
+import { licensingCodes } from "./codes/licensing.ts";
 import { otpCodes } from "./codes/otp.ts";
 import { serviceCodes } from "./codes/service.ts";
 import { signerRegistryCodes } from "./codes/signer.ts";
@@ -23,6 +24,7 @@ export const serviceCatalogue = {
   ...kbsCodes,
   ...vaultCodes,
   ...signerRegistryCodes,
+  ...licensingCodes,
 } as const;
 
 /** A code of the service's catalogue. */
