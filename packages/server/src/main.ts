@@ -19,6 +19,7 @@ import { loadAdminServerCredentials } from "./features/admin/credentials.ts";
 import { adminFeature } from "./features/admin/feature.ts";
 import { kbsFeature } from "./features/kbs/feature.ts";
 import { kmsFeature } from "./features/kms/feature.ts";
+import { licensingFeature } from "./features/licensing/feature.ts";
 import { otpFeature } from "./features/otp/feature.ts";
 import { secretsFeature } from "./features/secrets/feature.ts";
 import { signerFeature } from "./features/signer/feature.ts";
@@ -60,6 +61,7 @@ export const FEATURES: readonly Feature[] = [
   otpFeature,
   kbsFeature,
   signerFeature,
+  licensingFeature,
 ];
 
 /** Every option of `keyward serve`: the core's, then each feature's. */
@@ -305,6 +307,11 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
       now,
       stepUp: (call) => stepUp(call),
       releaseSecrets: (request) => secretRelease(request),
+      verifyCode: (presented, context) => {
+        if (secondFactor === undefined)
+          throw new KeywardError("ERR_OTP_REQUIRED", "no one-time password feature is running");
+        return secondFactor.verify(presented, context);
+      },
     };
     for (const f of FEATURES) if (f.start !== undefined) runtimes.push(await f.start(ctx));
     const provided = runtimes.find((r) => r.adminStepUp !== undefined)?.adminStepUp;

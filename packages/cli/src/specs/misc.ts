@@ -83,6 +83,82 @@ export const serve = {
       value: "SECONDS",
       help: "lifetime of KBS attestation tokens (30–3600, default 300)",
     },
+    "licensing-listen": {
+      type: "string",
+      value: "HOST:PORT",
+      help: "the licensing server's TLS listener (docs/licensing.md)",
+    },
+    "licensing-secrets-dir": {
+      type: "string",
+      value: "DIR",
+      help: "directory with the licensing listener's tls.crt and tls.key",
+    },
+    "licensing-tpm": {
+      type: "string",
+      value: "URI",
+      help: "the TPM binding enclave certificates (tcp://, swtpm:HOST:PORT, unix:, device:)",
+    },
+    "licensing-ek-chain": {
+      type: "string",
+      value: "FILE",
+      help: "PEM issuers of the TPM's EK certificate, sent with it",
+    },
+    "licensing-launcher": {
+      type: "string",
+      value: "local|kubernetes",
+      help: "where enclaves run (default local)",
+    },
+    "licensing-enclave-manifest": {
+      type: "string",
+      value: "FILE",
+      help: "the licensed app's manifest for the local launcher",
+    },
+    "licensing-enclave-image": {
+      type: "string",
+      value: "IMAGE",
+      help: "the licensed app's image for the Kubernetes launcher",
+    },
+    "licensing-enclave-mrenclave": {
+      type: "string",
+      value: "HEX",
+      help: "MRENCLAVE of the licensed app that may register",
+    },
+    "licensing-kubernetes-namespace": { type: "string", value: "NS", help: "namespace of the enclave pods" },
+    "licensing-launcher-id": {
+      type: "string",
+      value: "ID",
+      help: "this installation's launcher id (default keyward)",
+    },
+    "licensing-owner-deployment": {
+      type: "string",
+      value: "NAME",
+      help: "the Deployment owning the enclave pods",
+    },
+    "licensing-access-ttl": {
+      type: "string",
+      value: "SECONDS",
+      help: "access token lifetime (60–900, default 600)",
+    },
+    "licensing-refresh-ttl": {
+      type: "string",
+      value: "SECONDS",
+      help: "refresh token family lifetime (default 86400)",
+    },
+    "licensing-max-failures": {
+      type: "string",
+      value: "N",
+      help: "failed logins per user name before a lockout (default 5)",
+    },
+    "licensing-client-max-failures": {
+      type: "string",
+      value: "N",
+      help: "failed logins per client address before a lockout (default 20)",
+    },
+    "licensing-trial": {
+      type: "string",
+      value: "PRODUCT:SECONDS:MAX[:ENT+ENT]",
+      help: "a licence every new user gets",
+    },
     attester: {
       type: "string",
       value: "auto|gramine|configfs-tsm",

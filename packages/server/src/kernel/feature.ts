@@ -26,7 +26,7 @@ import type { GrantKind } from "./grants.ts";
 import type { Listening } from "./listening.ts";
 import type { PolicySet } from "./policy-set.ts";
 import type { RpcService } from "./rpc.ts";
-import type { SecondFactor } from "./second-factor.ts";
+import type { AcceptedCode, CodeContext, PresentedCode, SecondFactor } from "./second-factor.ts";
 import type { SecretRelease } from "./secret-release.ts";
 import type { AdminStepUp } from "./step-up.ts";
 import type { ServiceTrust } from "./trust.ts";
@@ -61,6 +61,12 @@ export interface FeatureContext {
   readonly stepUp: AdminStepUp;
   /** Releasing granted secrets through the gate (kernel/secret-release.ts; the secrets feature's). */
   readonly releaseSecrets: SecretRelease;
+  /**
+   * Verifies and consumes a one-time code through the second factor a feature provides (the OTP
+   * feature's), for a feature whose own protocol asks for one (the licensing server's login step-up).
+   * @throws ERR_OTP_* as {@link SecondFactor.verify}; ERR_OTP_REQUIRED when no feature provides one
+   */
+  readonly verifyCode: (presented: PresentedCode, context: CodeContext) => Promise<AcceptedCode>;
 }
 
 /** A listener a feature runs itself (e.g. a KBS HTTP endpoint), started after the kernel's. */
