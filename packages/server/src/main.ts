@@ -9,7 +9,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { KeywardError } from "@keyward/attest/errors";
+import { isKeywardError, KeywardError } from "@keyward/attest/errors";
 import { collateralProviderFor } from "@keyward/channels/collateral";
 import { type Attester, openAttester } from "@keyward/platform/enclave";
 import { issueRaTlsCertificate } from "@keyward/platform/ratls";
@@ -30,7 +30,14 @@ import { type PolicyReader, policyReader } from "./kernel/grants.ts";
 import { startAdminListener, startChallengeListener, startServiceListener } from "./kernel/listeners.ts";
 import type { Listening } from "./kernel/listening.ts";
 import { loadOrCreateSealedMasterKey } from "./kernel/master-key.ts";
+import {
+  observeQuoteVerification,
+  observeStepUp,
+  observeStore,
+  peerVerificationObserver,
+} from "./kernel/observe.ts";
 import { createPolicySet, type PolicySet, watchPolicyDir } from "./kernel/policy-set.ts";
+import { requestObserver } from "./kernel/requests.ts";
 import type { RpcService } from "./kernel/rpc.ts";
 import type { SecondFactor } from "./kernel/second-factor.ts";
 import { NO_SECRET_RELEASE, type SecretRelease } from "./kernel/secret-release.ts";
@@ -106,6 +113,8 @@ export interface RunningKeyward {
   readonly adminPort?: number;
   /** The challenge–response listener's port, when it runs. */
   readonly challengePort?: number;
+  /** The ops listener's port (/healthz, /readyz, /metrics), when it runs. */
+  readonly opsPort?: number;
   /** The ports of the features' own listeners, by name (`kbsPort`, …), when they run. */
   readonly ports: Readonly<Record<string, number>>;
   readonly mode: "simulation" | "hardware";
@@ -144,9 +153,18 @@ async function simulationMode(
 async function hardwareMode(
   config: ServiceConfig,
   options: RunOptions,
+  metrics: Metrics,
 ): Promise<{ trust: ServiceTrust; masterKey: Uint8Array }> {
   const attester = options.attester ?? openAttester({ backend: config.attester });
-  const provider = collateralProviderFor(config.pccsUrl, options.fetch);
+  const provider = collateralProviderFor(config.pccsUrl, options.fetch, {
+    // The service's clock decides when cached collateral is stale.
+    ...(options.now === undefined ? {} : { now: options.now }),
+    onLookup: ({ result, error }) => {
+      metrics.collateralCache.inc({ result });
+      if (error !== undefined)
+        metrics.collateralFetchErrors.inc({ code: isKeywardError(error) ? error.code : "ERR_INTERNAL" });
+    },
+  });
   const sealed = !config.masterKeyFileExplicit && attester.sealingKey !== undefined;
   return {
     trust: {
@@ -207,10 +225,11 @@ export async function runService(
   const undo = async () => {
     for (const close of opened.reverse()) await Promise.resolve(close()).catch(() => undefined);
   };
+  const metrics = new Metrics();
   try {
     const { trust, masterKey } = config.simulation
       ? await simulationMode(config)
-      : await hardwareMode(config, options);
+      : await hardwareMode(config, options, metrics);
     opened.push(() => masterKey.fill(0));
     const store = await openStore(config);
     opened.push(() => store.close());
@@ -239,7 +258,7 @@ export async function runService(
     logger.info({ event: "policies.loaded", count: policies.current().length }, "policies loaded");
     // From here composeService owns the parts: it closes them itself when it fails.
     opened.length = 0;
-    return await composeService({ config, store, masterKey, trust, policies, logger }, options);
+    return await composeService({ config, store, masterKey, trust, policies, logger, metrics }, options);
   } catch (e) {
     await undo();
     throw e;
@@ -254,6 +273,8 @@ export interface ServiceParts {
   readonly trust: ServiceTrust;
   readonly policies: PolicySet;
   readonly logger: ServiceLogger;
+  /** The registry to count in (made here when not given). */
+  readonly metrics?: Metrics;
 }
 
 /**
@@ -262,9 +283,16 @@ export interface ServiceParts {
  * this; tests call it with a fixed policy set.
  */
 export async function composeService(parts: ServiceParts, options: RunOptions = {}): Promise<RunningKeyward> {
-  const { config, store, masterKey, trust, policies, logger } = parts;
+  const { config, masterKey, policies, logger } = parts;
   const now = options.now ?? (() => new Date());
-  const metrics = new Metrics();
+  const metrics = parts.metrics ?? new Metrics();
+  const requests = requestObserver(logger, metrics);
+  // The kernel measures what it composes: store failures and the audit queue, verifications.
+  const store = observeStore(parts.store, metrics);
+  const trust: ServiceTrust = {
+    ...parts.trust,
+    verifyQuote: observeQuoteVerification(parts.trust.verifyQuote, metrics),
+  };
   const opened: { close(): Promise<void> }[] = [];
   const runtimes: FeatureRuntime[] = [];
   // Every part is closed even when one fails to (the first failure is reported once all are).
@@ -280,7 +308,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
     await attempt(() => policies.close());
     for (const l of opened.reverse()) await attempt(() => l.close());
     for (const r of runtimes.reverse()) await attempt(() => r.close?.());
-    await attempt(() => store.close());
+    await attempt(() => parts.store.close());
     masterKey.fill(0);
     if (failures.length > 0) throw failures[0];
   };
@@ -296,7 +324,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
         policies: policies.current,
         appendAudit: store.appendAudit,
         metrics,
-        logger,
+        requests,
         secondFactor: () => secondFactor,
       }),
       policies,
@@ -305,7 +333,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
       logger,
       metrics,
       now,
-      stepUp: (call) => stepUp(call),
+      stepUp: observeStepUp((call) => stepUp(call), metrics),
       releaseSecrets: (request) => secretRelease(request),
       verifyCode: (presented, context) => {
         if (secondFactor === undefined)
@@ -323,14 +351,19 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
     const on = (kind: RpcService["listener"]) => services.filter((s): s is RpcService => s.listener === kind);
     const service = await startServiceListener(
       on("service"),
-      { credential: trust.credential, verifyPeer: trust.verifyPeer },
+      {
+        credential: trust.credential,
+        verifyPeer: trust.verifyPeer,
+        onVerified: peerVerificationObserver(metrics),
+      },
       { host: config.host, port: config.port },
+      requests,
     );
     opened.push(service);
     const admin =
       adminCredentials === undefined
         ? undefined
-        : await startAdminListener(on("admin"), adminCredentials, config.adminListen);
+        : await startAdminListener(on("admin"), adminCredentials, config.adminListen, requests);
     if (admin === undefined)
       logger.warn({ event: "admin.disabled" }, "no Admin listener: run `keyward admin init` to enable it");
     else opened.push(admin);
@@ -341,6 +374,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
             on("challenge"),
             { credential: trust.credential },
             config.challengeListen,
+            requests,
           );
     if (challenge !== undefined) opened.push(challenge);
     const own: Record<string, number> = {};
@@ -379,6 +413,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
       metrics,
       ...(admin === undefined ? {} : { adminPort: admin.port }),
       ...(challenge === undefined ? {} : { challengePort: challenge.port }),
+      ...(ops === undefined ? {} : { opsPort: ops.port }),
       ports: own,
       shutdown,
     };

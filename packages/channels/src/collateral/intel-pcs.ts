@@ -3,7 +3,11 @@
  *
  * @module
  */
-import { type CollateralProvider, createCollateralProvider } from "./pcs-provider.ts";
+import {
+  type CollateralProvider,
+  type CollateralProviderOptions,
+  createCollateralProvider,
+} from "./pcs-provider.ts";
 
 /** Intel's Provisioning Certification Service (PCS v4) base URL. */
 export const INTEL_PCS_URL = "https://api.trustedservices.intel.com";
@@ -15,10 +19,15 @@ const INTEL_ROOT_CA_CRL_URL = "https://certificates.trustedservices.intel.com/In
  * The collateral provider for a PCS or PCCS base URL (`https://…`); Intel's PCS gets the root CA
  * CRL from Intel's certificate site, a PCCS serves it itself.
  */
-export function collateralProviderFor(pccsUrl: string, fetchImpl?: typeof fetch): CollateralProvider {
+export function collateralProviderFor(
+  pccsUrl: string,
+  fetchImpl?: typeof fetch,
+  more: Pick<CollateralProviderOptions, "onLookup" | "now"> = {},
+): CollateralProvider {
   return createCollateralProvider({
     baseUrl: pccsUrl,
     ...(pccsUrl.replace(/\/+$/, "") === INTEL_PCS_URL ? { rootCaCrlUrl: INTEL_ROOT_CA_CRL_URL } : {}),
     ...(fetchImpl === undefined ? {} : { fetch: fetchImpl }),
+    ...more,
   });
 }

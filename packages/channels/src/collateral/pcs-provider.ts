@@ -33,6 +33,11 @@ export interface CollateralProviderOptions {
   readonly now?: () => Date;
   readonly timeoutMs?: number;
   readonly maxEntries?: number;
+  /**
+   * Told of every lookup: `hit` when a cached entry still valid answered it, `miss` when it was
+   * fetched (or waited for a fetch in flight); `error` when that fetch failed.
+   */
+  readonly onLookup?: (event: { readonly result: "hit" | "miss"; readonly error?: unknown }) => void;
 }
 
 const MAX_RESPONSE = 4 * 1024 * 1024;
@@ -138,9 +143,16 @@ export function createCollateralProvider(options: CollateralProviderOptions): Co
     async get(request) {
       const key = `${request.tee}:${Buffer.from(request.fmspc).toString("hex")}:${request.ca}`;
       const hit = cache.get(key);
-      if (hit !== undefined && hit.expiresAt > now().getTime()) return hit.collateral;
+      const observe = options.onLookup;
+      if (hit !== undefined && hit.expiresAt > now().getTime()) {
+        observe?.({ result: "hit" });
+        return hit.collateral;
+      }
       const pending = inFlight.get(key);
-      if (pending !== undefined) return pending;
+      if (pending !== undefined) {
+        observe?.({ result: "miss" });
+        return pending;
+      }
       const p = fetchCollateral(request)
         .then((entry) => {
           cache.delete(key);
@@ -153,6 +165,11 @@ export function createCollateralProvider(options: CollateralProviderOptions): Co
         })
         .finally(() => inFlight.delete(key));
       inFlight.set(key, p);
+      if (observe !== undefined)
+        p.then(
+          () => observe({ result: "miss" }),
+          (error: unknown) => observe({ result: "miss", error }),
+        );
       return p;
     },
     get size() {

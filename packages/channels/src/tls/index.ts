@@ -5,6 +5,7 @@
  */
 export {
   createPeerVerifier,
+  type PeerVerification,
   type PeerVerifier,
   type PeerVerifierOptions,
   type VerifyCertificate,

@@ -21,8 +21,24 @@ export interface PeerVerifier {
 /** Options of {@link createPeerVerifier}. */
 export interface PeerVerifierOptions {
   readonly verify: VerifyCertificate;
+  /**
+   * Told of every verification: `cached` when a verdict still valid answered it (warm), else the
+   * verifier ran (cold; a handshake sharing another's in-flight verification counts as warm);
+   * `seconds` from the call to the verdict; the verdict, or the error when it was refused.
+   */
+  readonly onVerified?: (event: PeerVerification) => void;
   readonly maxEntries?: number;
   readonly now?: () => Date;
+}
+
+/** One verification, as {@link PeerVerifierOptions.onVerified} is told of it. */
+export interface PeerVerification {
+  /** The certificate verified (DER). */
+  readonly der: Uint8Array;
+  readonly cached: boolean;
+  readonly seconds: number;
+  readonly verdict?: RaTlsVerdict;
+  readonly error?: unknown;
 }
 
 /** A peer verifier with a bounded, expiring cache and shared in-flight verifications. */
@@ -33,10 +49,15 @@ export function createPeerVerifier(options: PeerVerifierOptions): PeerVerifier {
   const inFlight = new Map<string, Promise<RaTlsVerdict>>();
   return {
     async verify(der) {
+      const started = performance.now();
+      const observe = options.onVerified;
       const key = createHash("sha256").update(der).digest("base64");
       const hit = cache.get(key);
       const t = now();
-      if (hit !== undefined && hit.validUntil > t && hit.certificate.notBefore <= t) return hit;
+      if (hit !== undefined && hit.validUntil > t && hit.certificate.notBefore <= t) {
+        observe?.({ der, cached: true, seconds: (performance.now() - started) / 1000, verdict: hit });
+        return hit;
+      }
       const pending = inFlight.get(key);
       if (pending !== undefined) return pending;
       const p = (async () => options.verify(der, t))()
@@ -51,6 +72,13 @@ export function createPeerVerifier(options: PeerVerifierOptions): PeerVerifier {
         })
         .finally(() => inFlight.delete(key));
       inFlight.set(key, p);
+      if (observe !== undefined)
+        p.then(
+          (verdict) =>
+            observe({ der, cached: false, seconds: (performance.now() - started) / 1000, verdict }),
+          (error: unknown) =>
+            observe({ der, cached: false, seconds: (performance.now() - started) / 1000, error }),
+        );
       return p;
     },
     get size() {

@@ -23,10 +23,11 @@ import { appraiseAgainstSet } from "@keyward/attest/appraisal";
 import { type ErrorCode, isKeywardError, KeywardError } from "@keyward/attest/errors";
 import { claimsRecord } from "@keyward/attest/evidence";
 import type { AuditEvent, AuditValue } from "../audit/chain.ts";
-import type { ServiceLogger } from "../ops/logs.ts";
 import type { Metrics } from "../ops/metrics.ts";
 import type { ServicePolicy } from "./grants.ts";
 import { checkRequestNames } from "./limits.ts";
+import { otpReason } from "./observe.ts";
+import { callerFields, currentRequest, type RequestObserver } from "./requests.ts";
 import {
   type AcceptedCode,
   OTP_HEADER,
@@ -102,21 +103,43 @@ export interface GateDeps {
   readonly policies: () => readonly ServicePolicy[];
   readonly appendAudit: (event: AuditEvent) => Promise<unknown>;
   readonly metrics?: Metrics;
-  readonly logger?: ServiceLogger;
   /** The second factor a policy may require (the OTP feature's, once started). */
   readonly secondFactor?: () => SecondFactor | undefined;
+  /**
+   * Writes the request's line and metrics when the gate runs outside an observed RPC (a
+   * feature's own listener): then each release or admission is its own request.
+   */
+  readonly requests?: RequestObserver;
 }
 
 /** A gate over `deps`. */
 export function createGate(deps: GateDeps): Gate {
-  const audit = async (event: AuditEvent) => {
-    deps.metrics?.inc(
-      "keyward_requests_total",
-      { action: event.action, outcome: event.outcome },
-      "Audited requests by action and outcome.",
-    );
+  // Every decision: counted, noted in the request's record (for its one log line), audited.
+  const audit = async (event: AuditEvent, caller: Caller | undefined) => {
+    const fields = caller === undefined ? undefined : callerFields(caller);
+    deps.metrics?.gateDecisions.inc({
+      action: event.action,
+      outcome: event.outcome,
+      tee: fields?.tee ?? "none",
+    });
+    const r = currentRequest();
+    if (r !== undefined) {
+      r.action = event.action;
+      if (event.outcome === "allowed" || event.outcome === "denied" || event.outcome === "error")
+        r.decision = event.outcome;
+      if (fields !== undefined) r.caller = fields;
+      if (event.policyId !== undefined) r.policy = event.policyId;
+      const code = event.detail?.code;
+      if (typeof code === "string") r.code = code;
+    }
     await deps.appendAudit(event);
   };
+
+  // Outside an observed request (a feature's own listener), the gate's step is the request.
+  const observed = <T>(action: string, run: () => Promise<T>): Promise<T> =>
+    deps.requests === undefined || currentRequest() !== undefined
+      ? run()
+      : deps.requests.observe({ listener: "gate", method: action }, run);
 
   async function refuse(
     action: string,
@@ -127,17 +150,20 @@ export function createGate(deps: GateDeps): Gate {
     policyId?: string,
     cause?: KeywardError,
   ): Promise<never> {
-    await audit({
-      action,
-      outcome: "denied",
-      subject: caller?.subject ?? "anonymous",
-      ...(policyId === undefined ? {} : { policyId }),
-      detail: { ...(caller === undefined ? {} : { via: caller.via }), code, ...detail },
-    });
-    deps.logger?.warn(
-      { event: "gate.denied", action, subject: caller?.subject ?? "anonymous", code },
-      message,
+    await audit(
+      {
+        action,
+        outcome: "denied",
+        subject: caller?.subject ?? "anonymous",
+        ...(policyId === undefined ? {} : { policyId }),
+        detail: { ...(caller === undefined ? {} : { via: caller.via }), code, ...detail },
+      },
+      caller,
     );
+    if (code.startsWith("ERR_OTP_")) {
+      deps.metrics?.otpFailures.inc({ reason: otpReason(code) });
+      if (code === "ERR_OTP_LOCKED") deps.metrics?.otpLockouts.inc();
+    }
     throw cause ?? new KeywardError(code, message);
   }
 
@@ -207,51 +233,60 @@ export function createGate(deps: GateDeps): Gate {
   }
 
   return {
-    async admit(action, caller) {
-      return (await admitted(action, caller)).policy;
+    admit(action, caller) {
+      return observed(action, async () => (await admitted(action, caller)).policy);
     },
-    async release<T>(request: GateRequest<T>): Promise<Released<T>> {
-      const { action, caller } = request;
-      const { policy, claims } = await admitted(action, caller, request.names);
-      const subject = (caller as Caller).subject;
-      const via = (caller as Caller).via;
-      const decision = request.grant(policy, request.names);
-      const { names, refused } = decision;
-      if (refused.length > 0)
-        await refuse(
-          action,
-          caller,
-          "ERR_SERVICE_DENIED",
-          decision.reason ?? `policy ${policy.id} grants no such ${refused.length === 1 ? "name" : "names"}`,
-          { names: [...refused], claims },
-          policy.id,
-        );
-      const accepted = await secondFactor(request as GateRequest<unknown>, policy, names, claims);
-      const otp = accepted === undefined ? {} : { otp: { account: accepted.account, step: accepted.step } };
-      let result: T;
-      try {
-        result = await request.act(policy, names);
-      } catch (e) {
-        const code: ErrorCode = isKeywardError(e) ? e.code : "ERR_INTERNAL";
-        await audit({
+    release<T>(request: GateRequest<T>): Promise<Released<T>> {
+      return observed(request.action, () => release(request));
+    },
+  };
+
+  async function release<T>(request: GateRequest<T>): Promise<Released<T>> {
+    const { action, caller } = request;
+    const { policy, claims } = await admitted(action, caller, request.names);
+    const subject = (caller as Caller).subject;
+    const via = (caller as Caller).via;
+    const decision = request.grant(policy, request.names);
+    const { names, refused } = decision;
+    if (refused.length > 0)
+      await refuse(
+        action,
+        caller,
+        "ERR_SERVICE_DENIED",
+        decision.reason ?? `policy ${policy.id} grants no such ${refused.length === 1 ? "name" : "names"}`,
+        { names: [...refused], claims },
+        policy.id,
+      );
+    const accepted = await secondFactor(request as GateRequest<unknown>, policy, names, claims);
+    const otp = accepted === undefined ? {} : { otp: { account: accepted.account, step: accepted.step } };
+    let result: T;
+    try {
+      result = await request.act(policy, names);
+    } catch (e) {
+      const code: ErrorCode = isKeywardError(e) ? e.code : "ERR_INTERNAL";
+      await audit(
+        {
           action,
           outcome: "error",
           subject,
           policyId: policy.id,
           detail: { via, code, names: [...names], ...otp, claims },
-        });
-        throw e;
-      }
-      // Audited before the response is sent: an un-audited release never leaves the service.
-      await audit({
+        },
+        caller,
+      );
+      throw e;
+    }
+    // Audited before the response is sent: an un-audited release never leaves the service.
+    await audit(
+      {
         action,
         outcome: "allowed",
         subject,
         policyId: policy.id,
         detail: { via, names: [...names], ...otp, claims },
-      });
-      deps.logger?.info({ event: "gate.released", action, subject, policy: policy.id, names }, "released");
-      return { policyId: policy.id, names, result };
-    },
-  };
+      },
+      caller,
+    );
+    return { policyId: policy.id, names, result };
+  }
 }

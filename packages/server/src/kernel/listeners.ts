@@ -14,10 +14,16 @@ import type { TLSSocket } from "node:tls";
 import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createRaTlsGrpcServer, requestOriginKey } from "@keyward/channels/grpc";
-import { createPeerVerifier, type TlsCredential, type VerifyCertificate } from "@keyward/channels/tls";
+import {
+  createPeerVerifier,
+  type PeerVerifierOptions,
+  type TlsCredential,
+  type VerifyCertificate,
+} from "@keyward/channels/tls";
 import { toConnectError } from "../errors/connect.ts";
 import { LIMITS } from "./limits.ts";
 import { type Listening, listenOn } from "./listening.ts";
+import type { RequestObserver } from "./requests.ts";
 import { connectRoutes, leanRoutes, operatorKey, type RpcService } from "./rpc.ts";
 
 /** A host and port to listen on (port 0: any free port). */
@@ -29,13 +35,29 @@ export interface ListenAddress {
 /** Starts the service listener: mutual RA-TLS, callers verified by `verifyPeer` (cached per certificate). */
 export function startServiceListener(
   services: readonly RpcService[],
-  tls: { readonly credential: TlsCredential; readonly verifyPeer: VerifyCertificate },
+  tls: {
+    readonly credential: TlsCredential;
+    readonly verifyPeer: VerifyCertificate;
+    readonly onVerified?: PeerVerifierOptions["onVerified"];
+  },
   listen: ListenAddress,
+  requests?: RequestObserver,
 ): Promise<Listening> {
+  const observed = requests === undefined ? undefined : { listener: "service" as const, requests };
   const server = createRaTlsGrpcServer(
-    { credential: tls.credential, peerVerifier: createPeerVerifier({ verify: tls.verifyPeer }) },
-    connectRoutes(services),
-    { routes: leanRoutes(services), maxMessageBytes: LIMITS.maxMessageBytes, toError: toConnectError },
+    {
+      credential: tls.credential,
+      peerVerifier: createPeerVerifier({
+        verify: tls.verifyPeer,
+        ...(tls.onVerified === undefined ? {} : { onVerified: tls.onVerified }),
+      }),
+    },
+    connectRoutes(services, observed),
+    {
+      routes: leanRoutes(services, observed),
+      maxMessageBytes: LIMITS.maxMessageBytes,
+      toError: toConnectError,
+    },
   );
   return listenOn(server, listen);
 }
@@ -45,8 +67,13 @@ export function startChallengeListener(
   services: readonly RpcService[],
   tls: { readonly credential: TlsCredential },
   listen: ListenAddress,
+  requests?: RequestObserver,
 ): Promise<Listening> {
-  return listenOn(createRaTlsGrpcServer({ credential: tls.credential }, connectRoutes(services)), listen);
+  const observed = requests === undefined ? undefined : { listener: "challenge" as const, requests };
+  return listenOn(
+    createRaTlsGrpcServer({ credential: tls.credential }, connectRoutes(services, observed)),
+    listen,
+  );
 }
 
 /** `admin:<CN>:<first 16 hex of SHA-256(certificate)>`: who the audit log says acted. */
@@ -62,9 +89,10 @@ export function startAdminListener(
   services: readonly RpcService[],
   tls: { readonly caPem: string; readonly certPem: string; readonly keyPem: string },
   listen: ListenAddress,
+  requests?: RequestObserver,
 ): Promise<Listening> {
   const handler = connectNodeAdapter({
-    routes: connectRoutes(services),
+    routes: connectRoutes(services, requests === undefined ? undefined : { listener: "admin", requests }),
     grpc: true,
     grpcWeb: false,
     connect: true,

@@ -13,6 +13,7 @@ import { createContextKey } from "@connectrpc/connect";
 import type { RaTlsVerdict } from "@keyward/attest/ratls";
 import { peerIdentityKey, requestOriginKey, type UnaryRoutes, unaryRoutes } from "@keyward/channels/grpc";
 import { toConnectError } from "../errors/connect.ts";
+import type { RequestObserver } from "./requests.ts";
 
 /** The listeners the kernel runs. */
 export type ListenerKind = "service" | "challenge" | "admin";
@@ -77,23 +78,38 @@ function leanCall(peer: RaTlsVerdict | undefined, http: Http2ServerRequest): Cal
 }
 
 type Run = (request: never, call: Call) => Promise<unknown>;
-const mapped =
-  (run: Run) =>
-  async (request: unknown, call: Call): Promise<unknown> => {
+
+/** Where a listener's methods are observed (one log line and metrics per request: requests.ts). */
+export interface Observed {
+  readonly listener: ListenerKind;
+  readonly requests: RequestObserver;
+}
+
+// Every method: observed (its request line and metrics), then errors mapped to gRPC statuses.
+const mapped = (run: Run, method: string, observed: Observed | undefined) => {
+  const call = async (request: unknown, call: Call): Promise<unknown> => {
     try {
       return await run(request as never, call);
     } catch (e) {
       throw toConnectError(e);
     }
   };
+  if (observed === undefined) return call;
+  const { listener, requests } = observed;
+  return (request: unknown, c: Call): Promise<unknown> =>
+    requests.observe({ listener, method, headers: c.headers, operator: c.operator }, () => call(request, c));
+};
 
-/** Registers `services` with Connect, every method behind the error mapping. */
-export function connectRoutes(services: readonly RpcService[]): (router: ConnectRouter) => void {
+/** Registers `services` with Connect, every method observed and behind the error mapping. */
+export function connectRoutes(
+  services: readonly RpcService[],
+  observed?: Observed,
+): (router: ConnectRouter) => void {
   return (router) => {
     for (const s of services) {
       const impl: Record<string, (req: unknown, ctx: HandlerContext) => Promise<unknown>> = {};
       for (const [name, run] of Object.entries(s.methods)) {
-        const m = mapped(run);
+        const m = mapped(run, methodName(s.service, name), observed);
         impl[name] = (req, ctx) =>
           m(req, {
             peer: ctx.values.get(peerIdentityKey),
@@ -107,8 +123,14 @@ export function connectRoutes(services: readonly RpcService[]): (router: Connect
   };
 }
 
-/** The lean unary gRPC routes of `services` (the service listener's hot path). */
-export function leanRoutes(services: readonly RpcService[]): UnaryRoutes {
+// `keyward.v1.Secrets/GetSecrets`: the gRPC path without its leading slash.
+function methodName(service: DescService, localName: string): string {
+  const m = service.methods.find((x) => x.localName === localName);
+  return `${service.typeName}/${m?.name ?? localName}`;
+}
+
+/** The lean unary gRPC routes of `services` (the service listener's hot path), observed. */
+export function leanRoutes(services: readonly RpcService[], observed?: Observed): UnaryRoutes {
   const routes = new Map<string, ReturnType<typeof unaryRoutes> extends Map<string, infer R> ? R : never>();
   for (const s of services) {
     const impl: Record<
@@ -116,7 +138,7 @@ export function leanRoutes(services: readonly RpcService[]): UnaryRoutes {
       (req: unknown, peer: RaTlsVerdict | undefined, http: Http2ServerRequest) => Promise<unknown>
     > = {};
     for (const [name, run] of Object.entries(s.methods)) {
-      const m = mapped(run);
+      const m = mapped(run, methodName(s.service, name), observed);
       impl[name] = (req, peer, http) => m(req, leanCall(peer, http));
     }
     for (const [path, route] of unaryRoutes(s.service, impl as never)) routes.set(path, route);

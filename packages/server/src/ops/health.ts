@@ -31,8 +31,13 @@ export async function startOpsServer(
       });
       return;
     }
-    if (req.url === "/metrics")
-      return void res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(metrics.render());
+    if (req.url === "/metrics") {
+      metrics.render().then(
+        (text) => res.writeHead(200, { "content-type": metrics.contentType }).end(text),
+        () => res.writeHead(500, { "content-type": "text/plain" }).end("metrics unavailable\n"),
+      );
+      return;
+    }
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {

@@ -202,9 +202,19 @@ describe("one release gate for GetSecrets over mutual RA-TLS and the challenge p
     });
 
   it("counts every decision of both paths in one metric", async () => {
-    const text = f.running.metrics.render();
-    const allowed = /keyward_requests_total\{action="secrets.get",outcome="allowed"\} (\d+)/.exec(text)?.[1];
-    const denied = /keyward_requests_total\{action="secrets.get",outcome="denied"\} (\d+)/.exec(text)?.[1];
+    const text = await f.running.metrics.render();
+    // Summed over the callers' TEEs (a caller without evidence is tee="none").
+    const sum = (outcome: string) =>
+      [
+        ...text.matchAll(
+          new RegExp(
+            `^keyward_gate_decisions_total\\{action="secrets.get",outcome="${outcome}",tee="[a-z]+"\\} (\\d+)$`,
+            "gm",
+          ),
+        ),
+      ].reduce((n, m) => n + Number(m[1]), 0);
+    const allowed = sum("allowed");
+    const denied = sum("denied");
     const okRows = TABLE.filter((r) => r.expect === "OK").length;
     const deniedRows = TABLE.filter(
       (r) => r.expect !== "OK" && r.expect !== "ERR_SERVICE_SECRET_NOT_FOUND",
@@ -236,8 +246,8 @@ describe("one release gate for GetSecrets over mutual RA-TLS and the challenge p
       ],
     );
     assert.match(
-      f.running.metrics.render(),
-      /keyward_requests_total\{action="kms.sign",outcome="denied"\} 1/,
+      await f.running.metrics.render(),
+      /keyward_gate_decisions_total\{action="kms.sign",outcome="denied",tee="sgx"\} 1/,
     );
   });
 });

@@ -96,7 +96,7 @@ describe("keyward serve processes", () => {
     await exited;
     assert.ok(acked >= 60);
     assert.ok(
-      metricsText.includes('keyward_requests_total{action="secrets.get",outcome="allowed"}'),
+      metricsText.includes('keyward_gate_decisions_total{action="secrets.get",outcome="allowed",tee="sgx"}'),
       metricsText,
     );
     const again = await serve(dir);
