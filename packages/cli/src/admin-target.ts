@@ -67,6 +67,8 @@ export interface AdminTarget {
   createOtpAccount(account: NewOtpAccount): Promise<OtpAccount>;
   listOtpAccounts(): Promise<readonly OtpAccount[]>;
   disableOtpAccount(name: string): Promise<OtpAccount>;
+  enableOtpAccount(name: string): Promise<OtpAccount>;
+  reenrollOtpAccount(name: string): Promise<OtpAccount>;
   verifyOtp(account: string, code: string): Promise<AcceptedOtp>;
   close(): Promise<void>;
 }
@@ -257,6 +259,8 @@ async function remote(values: AdminValues, address: string): Promise<AdminTarget
       ),
     listOtpAccounts: () => call(async () => (await o.listAccounts({})).accounts.map(otpAccountOf)),
     disableOtpAccount: (name) => call(async () => otpAccountOf(await o.disableAccount({ name }))),
+    enableOtpAccount: (name) => call(async () => otpAccountOf(await o.enableAccount({ name }))),
+    reenrollOtpAccount: (name) => call(async () => otpAccountOf(await o.reenrollAccount({ name }))),
     verifyOtp: (account, code) =>
       call(async () => {
         const r = await o.verify({ account, code });
@@ -289,6 +293,8 @@ async function local(values: AdminValues): Promise<AdminTarget> {
     createOtpAccount: (a) => otp.createAccount(subject, a),
     listOtpAccounts: () => otp.listAccounts(),
     disableOtpAccount: (name) => otp.disableAccount(subject, name),
+    enableOtpAccount: (name) => otp.enableAccount(subject, name),
+    reenrollOtpAccount: (name) => otp.reenrollAccount(subject, name),
     verifyOtp: async (account, code) => {
       const accepted = await otp.verify(subject, account, code);
       return { account: accepted.account, timeStep: accepted.step };

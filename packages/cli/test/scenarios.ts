@@ -513,6 +513,23 @@ export async function makeFixture(): Promise<Fixture> {
       },
       rejected: { args: ["admin", "otp", "disable-account", "never-made", ...local] },
     },
+    "admin otp enable-account": {
+      ok: {
+        args: ["admin", "otp", "enable-account", "off-task", ...local],
+        before: [
+          ["admin", "otp", "create-account", "off-task", "--issuer", "ACME Trust", ...local],
+          ["admin", "otp", "disable-account", "off-task", ...local],
+        ],
+      },
+      rejected: { args: ["admin", "otp", "enable-account", "never-made", ...local] },
+    },
+    "admin otp reenroll-account": {
+      ok: {
+        args: ["admin", "otp", "reenroll-account", "lost-phone", ...local],
+        before: [["admin", "otp", "create-account", "lost-phone", "--issuer", "ACME Trust", ...local]],
+      },
+      rejected: { args: ["admin", "otp", "reenroll-account", "never-made", ...local] },
+    },
     "otp verify": {
       // An accepted code needs the account's secret, which only an enrollment hands over.
       okCoveredBy: "packages/cli/test/otp-cli.test.ts",

@@ -62,6 +62,30 @@ export const adminOtpDisableAccount = {
   examples: ["release-signer"],
 } as const satisfies CommandSpec;
 
+/** `keyward admin otp enable-account`. */
+export const adminOtpEnableAccount = {
+  name: "admin otp enable-account",
+  summary: "enable a TOTP account again and clear its lockout (also one locked after 100 failures)",
+  synopsis: "NAME [--admin HOST:PORT] [--json]",
+  description: `Exit 1 when there is no such account. ${WHERE}`,
+  positionals: [{ name: "NAME", help: "the account's name" }],
+  options: { ...ADMIN },
+  json: true,
+  examples: ["release-signer"],
+} as const satisfies CommandSpec;
+
+/** `keyward admin otp reenroll-account`. */
+export const adminOtpReenrollAccount = {
+  name: "admin otp reenroll-account",
+  summary: "give a TOTP account a new secret (the old one stops at once) and a new one-time enrollment",
+  synopsis: "NAME [--admin HOST:PORT] [--json]",
+  description: `For a lost or exposed authenticator: enroll it again with a fresh otpqr (docs/otp.md). Exit 1 when there is no such account. ${WHERE}`,
+  positionals: [{ name: "NAME", help: "the account's name" }],
+  options: { ...ADMIN },
+  json: true,
+  examples: ["release-signer --admin 127.0.0.1:7444 --otp ops:123456"],
+} as const satisfies CommandSpec;
+
 /** `keyward otp verify`. */
 export const otpVerify = {
   name: "otp verify",

@@ -23,6 +23,10 @@ export interface LocalOtp {
   listAccounts(): Promise<OtpAccount[]>;
   /** @throws ERR_OTP_ACCOUNT_NOT_FOUND */
   disableAccount(subject: string, name: string): Promise<OtpAccount>;
+  /** Enables it again and clears its lockout. @throws ERR_OTP_ACCOUNT_NOT_FOUND */
+  enableAccount(subject: string, name: string): Promise<OtpAccount>;
+  /** A new secret (the old one stops at once) and a new one-time enrollment. @throws ERR_OTP_ACCOUNT_NOT_FOUND */
+  reenrollAccount(subject: string, name: string): Promise<OtpAccount>;
   /**
    * Verifies and consumes a code, audited as `otp.verify` (account and step, or the error code).
    * @throws ERR_OTP_INVALID, ERR_OTP_REPLAYED, ERR_OTP_LOCKED (detail.retryAfter in seconds), ERR_OTP_ACCOUNT_NOT_FOUND, ERR_OTP_ACCOUNT_DISABLED
@@ -47,6 +51,8 @@ export function localOtp(
     createAccount: (subject, account) => accounts.create(subject, account),
     listAccounts: () => accounts.list(),
     disableAccount: (subject, name) => accounts.disable(subject, name),
+    enableAccount: (subject, name) => accounts.enable(subject, name),
+    reenrollAccount: (subject, name) => accounts.reenroll(subject, name),
     async verify(subject, account, code) {
       try {
         const accepted = await verifier.verify({ account, code }, { clientAddress: undefined });
