@@ -5,25 +5,17 @@
  *
  * @module
  */
-import { KeywardError } from "@keyward/attest/errors";
 import type { ServicePolicy } from "./kernel/grants.ts";
+import { parsePolicyText } from "./kernel/policy-text.ts";
 import { POLICY_READER } from "./main.ts";
 
 export type { ServicePolicy } from "./kernel/grants.ts";
 
 /**
- * One policy from JSON text, its grants validated by the features that own them.
- * @throws ERR_POLICY_INVALID listing every problem with its path
+ * One policy from JSON text (strictly: a key given twice is an error), its grants validated by
+ * the features that own them.
+ * @throws ERR_POLICY_INVALID listing every problem with its path or its line and column
  */
 export function parseServicePolicy(text: string, source: string): ServicePolicy {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (cause) {
-    throw new KeywardError("ERR_POLICY_INVALID", `${source}: not valid JSON`, {
-      cause,
-      detail: { source, problems: ["$: not valid JSON"] },
-    });
-  }
-  return POLICY_READER.policy(value, source);
+  return POLICY_READER.policy(parsePolicyText(text, "json", source), source);
 }

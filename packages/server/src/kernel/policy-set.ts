@@ -5,12 +5,13 @@
  *
  * @module
  */
-import { existsSync, readdirSync, readFileSync, watch } from "node:fs";
+import { existsSync, readdirSync, watch } from "node:fs";
 import { join } from "node:path";
 import { KeywardError } from "@keyward/attest/errors";
-import { parse as parseYaml } from "yaml";
+import { readTextBounded } from "@keyward/platform/io";
 import type { Store } from "../store/contract.ts";
 import type { PolicyReader, ServicePolicy } from "./grants.ts";
+import { parsePolicyText } from "./policy-text.ts";
 
 /** A policy in force and where it came from: `file:<name>` or `store` (with its version). */
 export interface PolicyEntry {
@@ -32,17 +33,8 @@ export function loadPolicyEntries(dir: string, reader: PolicyReader): PolicyEntr
   for (const name of readdirSync(dir).sort()) {
     if (!/\.(json|ya?ml)$/.test(name)) continue;
     const path = join(dir, name);
-    let value: unknown;
-    try {
-      const text = readFileSync(path, "utf8");
-      value = name.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
-    } catch (cause) {
-      throw new KeywardError(
-        "ERR_SERVICE_CONFIG",
-        `${name}: not valid ${name.endsWith(".json") ? "JSON" : "YAML"}${whereIn(cause)}`,
-        { cause },
-      );
-    }
+    const text = readTextBounded(path, { kind: "policy", what: "policy file" });
+    const value = parsePolicyText(text, name.endsWith(".json") ? "json" : "yaml", name);
     for (const p of reader.policySet(value, name)) {
       const seen = ids.get(p.id);
       if (seen !== undefined)

@@ -60,8 +60,11 @@ export function parseConfigText(
     if (format === "toml") root = parseToml(text);
     else {
       // One document; aliases bounded (a "billion laughs" file is refused, not expanded).
-      const doc = parseDocument(text, { uniqueKeys: true });
+      // Warnings (an unknown tag) are errors too, and never printed by the parser itself: its
+      // messages quote the source line.
+      const doc = parseDocument(text, { uniqueKeys: true, logLevel: "silent" });
       if (doc.errors.length > 0) throw doc.errors[0];
+      if (doc.warnings.length > 0) throw doc.warnings[0];
       root = doc.toJS({ maxAliasCount: 100 }) ?? {};
     }
   } catch (e) {

@@ -49,7 +49,7 @@ describe("policies from a directory", () => {
       [
         "t.yaml",
         'id: t\napp_token: "supersecret-token\nfoo: [',
-        /^t\.yaml: not valid YAML at line \d+, column \d+$/,
+        /^t\.yaml: not valid YAML: line \d+, column \d+: a closing quote or bracket is missing/,
       ],
     ] as const) {
       const dir = mkdtempSync(join(tmpdir(), "kw-pol-"));
@@ -57,7 +57,7 @@ describe("policies from a directory", () => {
       assert.throws(
         () => loadPolicyDir(dir, POLICY_READER),
         (e: Error & { code?: string }) =>
-          e.code === "ERR_SERVICE_CONFIG" && where.test(e.message) && !e.message.includes("supersecret"),
+          e.code === "ERR_POLICY_INVALID" && where.test(e.message) && !e.message.includes("supersecret"),
       );
     }
   });
@@ -71,7 +71,7 @@ describe("policies from a directory", () => {
     w.reload();
     w.close();
     assert.equal(w.current().length, 1);
-    assert.equal((errors[0] as { code?: string }).code, "ERR_SERVICE_CONFIG");
+    assert.equal((errors[0] as { code?: string }).code, "ERR_POLICY_INVALID");
     assert.match((errors[0] as Error).message, /b\.json/);
     writeFileSync(join(dir, "b.json"), JSON.stringify(seed));
     assert.throws(() => loadPolicyDir(dir, POLICY_READER), /already defined in a\.json/);

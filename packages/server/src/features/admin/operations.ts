@@ -15,14 +15,14 @@ import {
 } from "@keyward/attest/evidence";
 import { pemBlocks } from "@keyward/attest/x509";
 import type { VerifyCertificate } from "@keyward/channels/tls";
-import { parse as parseYaml } from "yaml";
 import type { AuditEntry } from "../../audit/chain.ts";
 import { type AuditLogVerdict, verifyAuditLog } from "../../audit/stream.ts";
 import { sealSecret } from "../../kernel/envelope.ts";
 import { policyJson } from "../../kernel/grants.ts";
 import { createOrRotateKey, KEY_ALGORITHMS, type KeyAlgorithm } from "../../kernel/keys.ts";
 import { checkSecretName, LIMITS } from "../../kernel/limits.ts";
-import { type PolicySet, whereIn } from "../../kernel/policy-set.ts";
+import type { PolicySet } from "../../kernel/policy-set.ts";
+import { parsePolicyText } from "../../kernel/policy-text.ts";
 import type { Store } from "../../store/contract.ts";
 
 export interface AdminDeps {
@@ -138,18 +138,9 @@ export function adminOperations(deps: AdminDeps) {
       const yaml = format === "yaml" || (format === "" && !/^\s*\{/.test(document));
       if (format !== "" && format !== "json" && format !== "yaml")
         throw new KeywardError("ERR_SERVICE_REQUEST_INVALID", 'format is "json", "yaml" or empty');
-      let value: unknown;
-      try {
-        value = yaml ? parseYaml(document) : JSON.parse(document);
-      } catch (cause) {
-        throw new KeywardError(
-          "ERR_POLICY_INVALID",
-          `request: not valid ${yaml ? "YAML" : "JSON"}${whereIn(cause)}`,
-          {
-            cause,
-          },
-        );
-      }
+      // Strict: duplicate keys, unknown tags and values YAML would retype are refused with their
+      // line and column; no parser message (which would quote a line, maybe a token) is kept.
+      const value = parsePolicyText(document, yaml ? "yaml" : "json", "request");
       const policy = policies.reader.policy(value, "request"); // names every problem with its path
       const file = policies.entries().find((e) => e.policy.id === policy.id && e.source !== "store");
       if (file !== undefined)
