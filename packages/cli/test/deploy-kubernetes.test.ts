@@ -262,7 +262,9 @@ describe("keyward deploy kubernetes", { timeout: 120_000 }, () => {
     assert.deepEqual(pod.nodeSelector, { "intel.feature.node.kubernetes.io/sgx": "true" });
     assert.ok(!c.args.includes("--simulation"));
     assert.deepEqual(c.args.slice(-2), ["--pccs-url", "https://pccs.internal:8081"]);
-    assert.deepEqual(c.startupProbe.grpc, { port: 9090 });
+    assert.deepEqual(c.startupProbe.grpc, { port: 9095 });
+    assert.ok(c.args.includes("--grpc-health-listen=0.0.0.0:9095"));
+    assert.ok(c.ports.some((p: Obj) => p.name === "grpc-health" && p.containerPort === 9095));
     assert.ok(!pod.volumes.some((v: Obj) => v.name === "simulation"));
     assert.ok(!docs.some((d) => d.kind === "Secret"), "no --postgres: the Secret is the operator's");
   });

@@ -27,8 +27,14 @@ import { loadOrCreateKeyFile } from "./kernel/envelope.ts";
 import type { Feature, FeatureContext, FeatureRuntime, OwnListener } from "./kernel/feature.ts";
 import { createGate } from "./kernel/gate.ts";
 import { type PolicyReader, policyReader } from "./kernel/grants.ts";
-import { startAdminListener, startChallengeListener, startServiceListener } from "./kernel/listeners.ts";
-import type { Listening } from "./kernel/listening.ts";
+import { readinessProbe } from "./kernel/grpc-health.ts";
+import {
+  grpcHealthH2cServer,
+  startAdminListener,
+  startChallengeListener,
+  startServiceListener,
+} from "./kernel/listeners.ts";
+import { type Listening, listenOn } from "./kernel/listening.ts";
 import { loadOrCreateSealedMasterKey } from "./kernel/master-key.ts";
 import {
   observeQuoteVerification,
@@ -115,6 +121,8 @@ export interface RunningKeyward {
   readonly challengePort?: number;
   /** The ops listener's port (/healthz, /readyz, /metrics), when it runs. */
   readonly opsPort?: number;
+  /** The plaintext gRPC health listener's port, when it runs. */
+  readonly grpcHealthPort?: number;
   /** The ports of the features' own listeners, by name (`kbsPort`, …), when they run. */
   readonly ports: Readonly<Record<string, number>>;
   readonly mode: "simulation" | "hardware";
@@ -295,8 +303,10 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
   };
   const opened: { close(): Promise<void> }[] = [];
   const runtimes: FeatureRuntime[] = [];
+  let draining = false;
   // Every part is closed even when one fails to (the first failure is reported once all are).
   const shutdown = async () => {
+    draining = true;
     const failures: unknown[] = [];
     const attempt = async (close: () => unknown) => {
       try {
@@ -349,6 +359,11 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
 
     const services = runtimes.flatMap((r) => r.services ?? []);
     const on = (kind: RpcService["listener"]) => services.filter((s): s is RpcService => s.listener === kind);
+    const checks: ReadinessCheck[] = [
+      { name: "store", check: async () => void (await store.readAudit(1, 1)) },
+      ...runtimes.flatMap((r) => r.readiness ?? []),
+    ];
+    const ready = readinessProbe({ checks, draining: () => draining });
     const service = await startServiceListener(
       on("service"),
       {
@@ -363,7 +378,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
     const admin =
       adminCredentials === undefined
         ? undefined
-        : await startAdminListener(on("admin"), adminCredentials, config.adminListen, requests);
+        : await startAdminListener(on("admin"), adminCredentials, config.adminListen, ready, requests);
     if (admin === undefined)
       logger.warn({ event: "admin.disabled" }, "no Admin listener: run `keyward admin init` to enable it");
     else opened.push(admin);
@@ -374,6 +389,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
             on("challenge"),
             { credential: trust.credential },
             config.challengeListen,
+            ready,
             requests,
           );
     if (challenge !== undefined) opened.push(challenge);
@@ -383,10 +399,17 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
       opened.push(l);
       own[o.name] = l.port;
     }
-    const checks: ReadinessCheck[] = [
-      { name: "store", check: async () => void (await store.readAudit(1, 1)) },
-      ...runtimes.flatMap((r) => r.readiness ?? []),
-    ];
+    const grpcHealth =
+      config.grpcHealthListen === undefined
+        ? undefined
+        : await listenOn(
+            grpcHealthH2cServer(
+              services.filter((s): s is RpcService => s.listener !== "own"),
+              ready,
+            ),
+            config.grpcHealthListen,
+          );
+    if (grpcHealth !== undefined) opened.push(grpcHealth);
     const ops =
       config.opsListen === undefined ? undefined : await startOpsServer(metrics, checks, config.opsListen);
     if (ops !== undefined) opened.push(ops);
@@ -402,6 +425,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
         adminPort: admin?.port,
         challengePort: challenge?.port,
         opsPort: ops?.port,
+        grpcHealthPort: grpcHealth?.port,
         ...own,
       },
       config.simulation ? "keyward serving (SIMULATION mode)" : "keyward serving",
@@ -414,6 +438,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
       ...(admin === undefined ? {} : { adminPort: admin.port }),
       ...(challenge === undefined ? {} : { challengePort: challenge.port }),
       ...(ops === undefined ? {} : { opsPort: ops.port }),
+      ...(grpcHealth === undefined ? {} : { grpcHealthPort: grpcHealth.port }),
       ports: own,
       shutdown,
     };

@@ -12,7 +12,7 @@ import type { Cond, Manifest, Render } from "./render.ts";
 import type { Settings } from "./settings.ts";
 
 /** The listeners' ports. */
-export const PORTS = { service: 7443, admin: 7444, ops: 9090 } as const;
+export const PORTS = { service: 7443, admin: 7444, ops: 9090, grpcHealth: 9095 } as const;
 /** Where the pod keeps its data and finds its secrets. */
 export const PATHS = {
   data: "/var/lib/keyward",
@@ -147,6 +147,7 @@ export function serviceManifests(r: Render, s: Settings): Manifest[] {
                 `--listen=0.0.0.0:${PORTS.service}`,
                 `--admin-listen=0.0.0.0:${PORTS.admin}`,
                 `--ops-listen=0.0.0.0:${PORTS.ops}`,
+                `--grpc-health-listen=0.0.0.0:${PORTS.grpcHealth}`,
                 `--data-dir=${PATHS.data}`,
                 `--database-url-file=${PATHS.secrets}/postgres/url`,
                 `--master-key-file=${PATHS.secrets}/master-key/master.key`,
@@ -163,11 +164,15 @@ export function serviceManifests(r: Render, s: Settings): Manifest[] {
                 { name: "service", containerPort: PORTS.service, protocol: "TCP" },
                 { name: "admin", containerPort: PORTS.admin, protocol: "TCP" },
                 { name: "ops", containerPort: PORTS.ops, protocol: "TCP" },
+                { name: "grpc-health", containerPort: PORTS.grpcHealth, protocol: "TCP" },
               ],
               startupProbe: {
-                // TODO(#15): the gRPC health service (grpc.health.v1) on the ops listener; until it is
-                // served, --grpc-probe stays off by default and the startup probe uses /healthz.
-                ...r.entries({ cli: s.grpcProbe, helm: ".Values.grpcProbe" }, { grpc: { port: PORTS.ops } }),
+                // --grpc-probe: grpc.health.v1 on the plaintext h2c listener (--grpc-health-listen),
+                // which a kubelet reaches without a client certificate.
+                ...r.entries(
+                  { cli: s.grpcProbe, helm: ".Values.grpcProbe" },
+                  { grpc: { port: PORTS.grpcHealth } },
+                ),
                 ...r.entries(
                   { cli: !s.grpcProbe, helm: "not .Values.grpcProbe" },
                   { httpGet: { path: "/healthz", port: "ops" } },

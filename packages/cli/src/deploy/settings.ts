@@ -47,7 +47,7 @@ export interface Settings {
     /** Namespaces whose pods may scrape `/metrics` on the ops listener. */
     readonly metrics: { readonly namespaceLabels: Labels };
   };
-  /** Use the gRPC health service for the startup probe (TODO(#15): default once it is served). */
+  /** Probe startup through gRPC health checking (`--grpc-health-listen`, h2c) instead of `/healthz`. */
   readonly grpcProbe: boolean;
   readonly licensing: {
     readonly enabled: boolean;

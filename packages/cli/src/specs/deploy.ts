@@ -80,7 +80,7 @@ export const deployKubernetes = {
     },
     "grpc-probe": {
       type: "boolean",
-      help: "probe startup through the gRPC health service on the ops port (needs grpc.health.v1 there, issue 15)",
+      help: "probe startup through gRPC health checking (grpc.health.v1, plaintext h2c on port 9095)",
     },
     licensing: {
       type: "boolean",

@@ -64,6 +64,11 @@ export const serve = {
       help: "where references without a scheme are read (default: store)",
     },
     "ops-listen": { type: "string", value: "HOST:PORT", help: "health and metrics listener" },
+    "grpc-health-listen": {
+      type: "string",
+      value: "HOST:PORT",
+      help: "plaintext h2c gRPC health checking, for Kubernetes gRPC probes",
+    },
     "admin-listen": {
       type: "string",
       value: "HOST:PORT",

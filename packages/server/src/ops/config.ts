@@ -120,6 +120,17 @@ export const OPS_LISTEN = defineOption<{ readonly host: string; readonly port: n
   fallback: () => undefined,
 });
 
+export const GRPC_HEALTH_LISTEN = defineOption<{ readonly host: string; readonly port: number } | undefined>({
+  key: "grpcHealthListen",
+  flag: "grpc-health-listen",
+  env: "KEYWARD_GRPC_HEALTH_LISTEN",
+  kind: "string",
+  doc: "plaintext h2c gRPC health checking (grpc.health.v1) for Kubernetes gRPC probes",
+  defaultDoc: "(none)",
+  parse: parsers.hostPort,
+  fallback: () => undefined,
+});
+
 export const PCCS_URL = defineOption({
   key: "pccsUrl",
   flag: "pccs-url",
@@ -148,7 +159,7 @@ export const CHALLENGE_LISTEN = defineOption<{ readonly host: string; readonly p
   flag: "challenge-listen",
   env: "KEYWARD_CHALLENGE_LISTEN",
   kind: "string",
-  doc: "the challenge–response listener (one-way RA-TLS), for workloads behind a TLS proxy",
+  doc: "the challenge–response listener (one-way RA-TLS; gRPC, gRPC-Web, Connect over HTTP/2 and HTTP/1.1)",
   defaultDoc: "(none)",
   parse: parsers.hostPort,
   fallback: () => undefined,
@@ -193,6 +204,7 @@ export const CORE_OPTIONS: readonly Option<unknown>[] = [
   MASTER_KEY_FILE,
   SIMULATION,
   OPS_LISTEN,
+  GRPC_HEALTH_LISTEN,
   PCCS_URL,
   ATTESTER,
   LOG_LEVEL,
@@ -211,6 +223,8 @@ export interface ServiceConfig {
   readonly simulation: boolean;
   /** Where /healthz, /readyz and /metrics are served (plain HTTP). */
   readonly opsListen?: { readonly host: string; readonly port: number };
+  /** Where plaintext (h2c) gRPC health checking is served, for Kubernetes gRPC probes. */
+  readonly grpcHealthListen?: { readonly host: string; readonly port: number };
   /** The challenge–response listener, when wanted. */
   readonly challengeListen?: { readonly host: string; readonly port: number };
   /** The Admin listener (it runs once `keyward admin init` made credentials). */
@@ -238,6 +252,7 @@ export function readServiceConfig(table: readonly Option<unknown>[], inputs: Opt
   const schema = o.get(DB_SCHEMA);
   const ops = o.get(OPS_LISTEN);
   const challenge = o.get(CHALLENGE_LISTEN);
+  const grpcHealth = o.get(GRPC_HEALTH_LISTEN);
   return {
     dataDir: inputs.dataDir,
     host: listen.host,
@@ -252,6 +267,7 @@ export function readServiceConfig(table: readonly Option<unknown>[], inputs: Opt
     simulation: o.get(SIMULATION),
     ...(ops === undefined ? {} : { opsListen: ops }),
     ...(challenge === undefined ? {} : { challengeListen: challenge }),
+    ...(grpcHealth === undefined ? {} : { grpcHealthListen: grpcHealth }),
     adminListen: o.get(ADMIN_LISTEN),
     adminListenExplicit: o.source(ADMIN_LISTEN) !== "default",
     pccsUrl: o.get(PCCS_URL),
