@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { createECDH } from "node:crypto";
+import { createECDH, createPrivateKey, type KeyObject } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,8 +30,9 @@ import {
   ServerReflectionResponseV1AlphaSchema,
 } from "@keyward/proto/grpc";
 import { ChallengeService } from "@keyward/proto/keyward/v1";
+import { compactDecrypt } from "jose";
 import { initAdminCredentials, loadAdminClientCredentials } from "../../src/features/admin/credentials.ts";
-import { challengeReportData, ecdhEsOpen } from "../../src/features/secrets/challenge.ts";
+import { challengeReportData } from "../../src/features/secrets/challenge.ts";
 import { loadOrCreateKeyFile, sealSecret } from "../../src/kernel/envelope.ts";
 import { loadServiceConfig, type RunningKeyward, runService } from "../../src/main.ts";
 import { createLogger } from "../../src/ops/logs.ts";
@@ -104,6 +105,22 @@ async function curlJson(path: string, body: unknown, extra: readonly string[] = 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 const unb64 = (s: unknown) => new Uint8Array(Buffer.from(String(s), "base64"));
 
+/** Opens a released secret's JWE with the one-time key (jose: an independent JOSE implementation). */
+async function open(ecdh: ReturnType<typeof createECDH>, jwe: string): Promise<string> {
+  const pub = ecdh.getPublicKey();
+  const key: KeyObject = createPrivateKey({
+    format: "jwk",
+    key: {
+      kty: "EC",
+      crv: "P-256",
+      x: pub.subarray(1, 33).toString("base64url"),
+      y: pub.subarray(33).toString("base64url"),
+      d: ecdh.getPrivateKey().toString("base64url"),
+    },
+  });
+  return new TextDecoder().decode((await compactDecrypt(jwe, key)).plaintext);
+}
+
 function quoteFor(m: number, nonce: Uint8Array, epk: Uint8Array): Uint8Array {
   const reportData = new Uint8Array(64);
   reportData.set(challengeReportData(nonce, epk));
@@ -138,13 +155,7 @@ describe("the challenge flow with curl and Connect JSON", () => {
       assert.equal(r.status, 200, JSON.stringify(r.json));
       const [s] = r.json.secrets as Record<string, unknown>[];
       assert.ok(s !== undefined);
-      const value = ecdhEsOpen(new Uint8Array(ecdh.getPrivateKey()), {
-        name: String(s.name),
-        version: Number(s.version),
-        ephemeralPublicKey: unb64(s.ephemeralPublicKey),
-        ciphertext: unb64(s.ciphertext),
-      });
-      assert.equal(new TextDecoder().decode(value), "pg-password-1");
+      assert.equal(await open(ecdh, String(s.jwe)), "pg-password-1");
       // The token was single use: the protocol's error JSON, with Connect's HTTP status.
       const again = await curlJson(
         "/keyward.v1.ChallengeService/GetSecretsWithToken",
@@ -209,10 +220,7 @@ describe("gRPC-Web", () => {
     const a = await client.attest({ nonce, quote: quoteFor(0xa1, nonce, epk), ephemeralPublicKey: epk });
     const r = await client.getSecretsWithToken({ token: a.token, names: ["db_password"] });
     const s = r.secrets[0] ?? assert.fail("no secret");
-    assert.equal(
-      new TextDecoder().decode(ecdhEsOpen(new Uint8Array(ecdh.getPrivateKey()), s)),
-      "pg-password-1",
-    );
+    assert.equal(await open(ecdh, s.jwe), "pg-password-1");
   });
 });
 
@@ -381,12 +389,17 @@ describe("server reflection through grpc-js (what grpcurl does)", () => {
         symbol("keyward.v1.ChallengeService.Attest"),
         symbol("keyward.v1.NoSuch"),
       ]);
-      assert.deepEqual(servicesOf(listed), [
+      // Every service of this listener (other features add theirs), and none of another's.
+      const names = servicesOf(listed);
+      for (const n of [
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
         "keyward.v1.ChallengeService",
-      ]);
+      ])
+        assert.ok(names.includes(n), n);
+      assert.ok(!names.includes("keyward.v1.AdminService"));
+      assert.ok(!names.includes("keyward.v1.SecretProvisioningService"));
       const [file] = filesOf(described);
       assert.equal(file?.name, "keyward/v1/challenge.proto");
       assert.deepEqual(
