@@ -65,6 +65,9 @@ export const TARGETS: Readonly<Record<string, Target>> = {
       "@bufbuild/protobuf",
       "@connectrpc/connect",
       "@connectrpc/connect-node",
+      // otpqr (`keyward demo otp`)
+      "otpauth",
+      "qrcode",
     ],
   },
 };

@@ -34,6 +34,7 @@ export interface RegisteredCommand {
 /** Every command, in the order `keyward help` lists them. */
 export const COMMANDS: readonly RegisteredCommand[] = [
   { spec: misc.demo, load: () => import("./commands/demo.ts") },
+  { spec: otp.demoOtp, load: () => import("./commands/demo-otp.ts") },
   { spec: quote.quoteInspect, load: () => import("./commands/quote-inspect.ts") },
   { spec: quote.quoteVerify, load: () => import("./commands/quote-verify.ts") },
   { spec: quote.quoteReport, load: () => import("./commands/quote-report.ts") },

@@ -143,6 +143,7 @@ export async function makeFixture(): Promise<Fixture> {
   ];
   const scenarios: Record<string, Scenario> = {
     demo: { okCoveredBy: "packages/cli/test/main.test.ts" },
+    "demo otp": { ok: { args: ["demo", "otp"] } },
     "quote inspect": {
       ok: { args: ["quote", "inspect", `${dcap("automata-tdx-v4")}quote.bin`] },
       rejected: { args: ["quote", "inspect", at("not-a-quote.bin")] },

@@ -100,3 +100,15 @@ export const otpVerify = {
   json: true,
   examples: ["--account release-signer --code 123456 --admin 127.0.0.1:7444 --json"],
 } as const satisfies CommandSpec;
+
+/** `keyward demo otp`. */
+export const demoOtp = {
+  name: "demo otp",
+  summary: "run the one-time-password flow: an account, its enrollment by otpqr, a code accepted once",
+  synopsis: "[--json]",
+  description:
+    "On a fresh temporary data directory: the service on SQLite in simulation mode, otpqr under the simulated launcher, nothing left behind. Exit 0 only when every step is the expected one.",
+  options: {},
+  json: true,
+  examples: [""],
+} as const satisfies CommandSpec;
