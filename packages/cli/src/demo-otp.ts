@@ -103,7 +103,9 @@ export async function otpDemo(
         first.status === 0 && existsSync(out) && (statSync(out).mode & 0o777) === 0o600,
         `otpqr wrote the key URI to a new file, mode 0600: ${first.stdout.split("\n")[0] || first.stderr.trim()}`,
       );
-      const text = existsSync(out) ? readTextBounded(out, { kind: "document", what: "otpqr's key URI" }).trim() : "";
+      const text = existsSync(out)
+        ? readTextBounded(out, { kind: "document", what: "otpqr's key URI" }).trim()
+        : "";
       const printed = first.stdout + first.stderr;
       check(
         text.startsWith("otpauth://totp/") && !printed.includes(text) && !printed.includes("secret="),
