@@ -7,7 +7,9 @@
 # (container images and their local base stand-ins, deploy/), binutils (strip, for the single
 # executables), systemd (systemd-analyze, for the unit in deploy/systemd) and python3-jinja2
 # (renders the Gramine manifest template as gramine-manifest does), python3-jwcrypto (a second,
-# independent JOSE implementation that opens the challenge path's JWEs).
+# independent JOSE implementation that opens the challenge path's JWEs), docker-registry and skopeo
+# (a real OCI registry on loopback, and an independent client that pushes images to it and fetches
+# back the cosign signatures `keyward signer sign-image` attaches).
 # Does nothing when they are all present; needs root (or sudo) otherwise.
 set -euo pipefail
 need=()
@@ -25,6 +27,8 @@ command -v strip >/dev/null 2>&1 || need+=(binutils)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 /usr/bin/python3 -c 'import jinja2' >/dev/null 2>&1 || need+=(python3-jinja2)
 /usr/bin/python3 -c 'import jwcrypto.jwe' >/dev/null 2>&1 || need+=(python3-jwcrypto)
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "system-deps: installing ${need[*]}" >&2
 sudo=""

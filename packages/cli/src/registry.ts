@@ -51,6 +51,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
   { spec: enclave.enclaveSigstruct, load: () => import("./commands/enclave-sigstruct.ts") },
   { spec: signer.signerKeygen, load: () => import("./commands/signer-keygen.ts") },
   { spec: signer.signerSign, load: () => import("./commands/signer-sign.ts") },
+  { spec: signer.signerSignImage, load: () => import("./commands/signer-sign-image.ts") },
   { spec: signer.signerRotate, load: () => import("./commands/signer-rotate.ts") },
   { spec: signer.signerVerifyBundle, load: () => import("./commands/signer-verify-bundle.ts") },
   { spec: signer.signerVerify, load: () => import("./commands/signer-verify.ts") },

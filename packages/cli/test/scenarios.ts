@@ -339,6 +339,25 @@ export async function makeFixture(): Promise<Fixture> {
         ],
       },
     },
+    "signer sign-image": {
+      okCoveredBy: "packages/cli/test/sign-image.test.ts",
+      // Nothing listens on port 1: the registry cannot be reached.
+      rejected: {
+        args: [
+          "signer",
+          "sign-image",
+          "--key",
+          at("signer-key"),
+          "--image",
+          `127.0.0.1:1/demo/app@sha256:${"0".repeat(64)}`,
+          "--manifest",
+          GATEWAY,
+          "--plain-http",
+          "--data-dir",
+          data,
+        ],
+      },
+    },
     "signer rotate": {
       ok: {
         args: [

@@ -11,6 +11,17 @@ export {
   parseCoseSign1,
   verifyCoseSign1,
 } from "./cose.ts";
+export type { CosignSignatureImage, ImageReference, OciBlob } from "./cosign.ts";
+export {
+  COSIGN_PAYLOAD_MEDIA_TYPE,
+  COSIGN_SIGNATURE_ANNOTATION,
+  checkCosignPayload,
+  cosignPayload,
+  cosignSignatureImage,
+  cosignSignatureTag,
+  OCI_MANIFEST_MEDIA_TYPE,
+  parseImageReference,
+} from "./cosign.ts";
 export type { SignatureFormat } from "./signature.ts";
 export { SIGNATURE_FORMATS, verifySignature } from "./signature.ts";
 export type { AttestedKey, QuoteVerification } from "./verify-bundle.ts";

@@ -135,3 +135,35 @@ export const signerVerify = {
     "--bundle gateway-key/bundle.json --in reading.json --sig reading.json.cose --policy p.json --trust-sim",
   ],
 } as const satisfies CommandSpec;
+
+/** `keyward signer sign-image`. */
+export const signerSignImage = {
+  name: "signer sign-image",
+  summary: "sign a container image's manifest digest in the enclave and attach the signature as cosign does",
+  synopsis:
+    "--key DIR --image REGISTRY/REPO@sha256:DIGEST [--manifest FILE] [--plain-http] [--data-dir DIR] [--json]",
+  description:
+    "Fetches the image manifest (its bytes must hash to DIGEST), has the enclave sign cosign's Simple Signing " +
+    "payload naming the repository and digest (ECDSA P-256, DER), checks the signature under the key's bundle, " +
+    "and pushes the signature image under the tag sha256-<hex>.sig (OCI distribution API, anonymous).",
+  options: {
+    key: {
+      type: "string",
+      value: "DIR",
+      path: "dir",
+      help: "the key directory (purpose image-signing, or any)",
+    },
+    image: {
+      type: "string",
+      value: "REF",
+      help: "REGISTRY/REPOSITORY@sha256:<64 hex>: the image to sign, by digest",
+    },
+    manifest: MANIFEST,
+    "plain-http": { type: "boolean", help: "talk to the registry over plain HTTP (a registry on loopback)" },
+    ...DATA_DIR,
+  },
+  json: true,
+  examples: [
+    "--key image-key --image registry.example/app@sha256:0123… --manifest examples/iot-gateway/app.toml",
+  ],
+} as const satisfies CommandSpec;

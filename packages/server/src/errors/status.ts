@@ -108,6 +108,7 @@ const LIBRARY_STATUS: { readonly [C in LibraryErrorCode]: Code } = {
   ERR_SIGNER_SIGNATURE_MALFORMED: Code.InvalidArgument,
   ERR_SIGNER_SIGNATURE_INVALID: Code.Unauthenticated,
   ERR_SIGNER_KEY_MISMATCH: Code.Unauthenticated,
+  ERR_SIGNER_REGISTRY_FAILED: Code.Unavailable,
 };
 
 const SERVICE_STATUS = Object.fromEntries(

@@ -9,4 +9,6 @@ export const signerCodes = {
     "A signature is not a COSE_Sign1 (RFC 9052), DER ECDSA-Sig-Value or raw r‖s structure as expected.",
   ERR_SIGNER_SIGNATURE_INVALID: "A signature does not verify under the attested key, for these bytes.",
   ERR_SIGNER_KEY_MISMATCH: "A signature names (COSE kid) a key other than the one it is checked against.",
+  ERR_SIGNER_REGISTRY_FAILED:
+    "An OCI registry refused or failed a request of `keyward signer sign-image` (the status and URL are in the message), or served a manifest whose digest is not the one asked for.",
 } as const;
