@@ -34,6 +34,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -175,6 +176,8 @@ async function bundleMain(spec: Target, outfile: string): Promise<string[]> {
     outfile,
     bundle: true,
     platform: "node",
+    // The repository's sources, not a package build (docs/architecture.md, "Packages on npm").
+    conditions: ["keyward-source"],
     format: "cjs",
     target: "node24",
     metafile: true,
@@ -244,7 +247,7 @@ export function findDirectories(inputs: readonly string[]): Map<string, string> 
 async function bundleLibraries(spec: Target, work: string): Promise<Record<string, string>> {
   const specifiers = new Map<string, string>(); // specifier → source file
   for (const pkg of spec.enclaveLibraries ?? []) {
-    for (const s of subpathSpecifiers(pkg)) specifiers.set(s, fileURLToPath(import.meta.resolve(s)));
+    for (const s of subpathSpecifiers(pkg)) specifiers.set(s, sourceFile(s));
   }
   const entries: Record<string, string> = {};
   const files: Record<string, string> = {};
@@ -260,6 +263,24 @@ async function bundleLibraries(spec: Target, work: string): Promise<Record<strin
   writeFileSync(join(dir, "specifiers.json"), JSON.stringify(files));
   assets["lib/specifiers.json"] = join(dir, "specifiers.json");
   return assets;
+}
+
+/**
+ * The file `specifier` names: for the repository's own packages their source (the
+ * `keyward-source` export condition, whether or not this process was started with it), for others
+ * what Node resolves.
+ */
+function sourceFile(specifier: string): string {
+  const m = /^(@keyward\/[^/]+)(\/.*)?$/.exec(specifier);
+  if (m === null) return fileURLToPath(import.meta.resolve(specifier));
+  const dir = realpathSync(join(ROOT, "node_modules", m[1] ?? ""));
+  const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+    exports?: Record<string, string | Record<string, string>>;
+  };
+  const entry = manifest.exports?.[`.${m[2] ?? ""}`];
+  const target = typeof entry === "string" ? entry : entry?.["keyward-source"];
+  if (target === undefined) throw new Error(`${specifier}: no keyward-source entry in its exports`);
+  return join(dir, target);
 }
 
 /** A package's importable specifiers: every subpath of its `exports` (no patterns, no package.json). */
@@ -292,6 +313,8 @@ async function bundleEsm(
     splitting,
     chunkNames: "chunk-[hash]",
     platform: "node",
+    // The repository's sources, not a package build (docs/architecture.md, "Packages on npm").
+    conditions: ["keyward-source"],
     format: "esm",
     target: "node24",
     logLevel: "error",

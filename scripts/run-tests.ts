@@ -25,9 +25,15 @@ const files = [
 ]
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
+// The repository runs its packages from sources (the `keyward-source` export condition,
+// docs/architecture.md): through NODE_OPTIONS, every process a test starts resolves them so too.
+const options = process.env.NODE_OPTIONS ?? "";
+const NODE_OPTIONS = options.includes("--conditions=keyward-source")
+  ? options
+  : `${options} --conditions=keyward-source`.trim();
 const r = spawnSync(
   process.execPath,
   ["--disable-warning=ExperimentalWarning", "--test", "--test-concurrency=2", ...files],
-  { stdio: "inherit" },
+  { stdio: "inherit", env: { ...process.env, NODE_OPTIONS } },
 );
 process.exit(r.status ?? 1);

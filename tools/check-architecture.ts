@@ -195,9 +195,15 @@ function readPackages(root: string): Map<string, PackageInfo> {
     if (!existsSync(path)) continue;
     const json = JSON.parse(readFileSync(path, "utf8")) as {
       name?: string;
-      exports?: Record<string, string>;
+      exports?: Record<string, string | Record<string, string>>;
     };
-    if (json.name !== undefined) out.set(json.name, { dir: `packages/${dir}`, exports: json.exports ?? {} });
+    // An entry is a path, or conditions whose `keyward-source` names the source the repository runs.
+    const exports: Record<string, string> = {};
+    for (const [key, target] of Object.entries(json.exports ?? {})) {
+      const source = typeof target === "string" ? target : target["keyward-source"];
+      if (source !== undefined) exports[key] = source;
+    }
+    if (json.name !== undefined) out.set(json.name, { dir: `packages/${dir}`, exports });
   }
   return out;
 }

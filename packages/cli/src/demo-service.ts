@@ -8,20 +8,36 @@
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { readTextBounded } from "@keyward/platform/io";
 import { launchEnclave, loadManifest, measure } from "@keyward/platform/launcher";
-import { openBundledDirectory } from "@keyward/platform/runtime";
+import { isSingleExecutable, openBundledDirectory } from "@keyward/platform/runtime";
 import { initSimPlatform } from "@keyward/platform/sim";
 import { createLogger, loadServiceConfig, runService, SIM_SERVICE_MEASUREMENT } from "@keyward/server";
 import { openLocalAdmin } from "@keyward/server/admin";
 import { type AuditEntry, auditEntries, verifyChain } from "@keyward/server/audit";
 
 const appUrl = new URL("../../../examples/secret-client/", import.meta.url);
-const NODE_MODULES = fileURLToPath(new URL("../../../node_modules/", import.meta.url));
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+/**
+ * The `node_modules` directory the example app's imports resolve from once it is copied out of
+ * the repository or the installed package: the nearest one above this module holding
+ * `@keyward/platform` (the repository's root one, or an npm project's), undefined in a single
+ * executable, which serves those packages itself.
+ */
+function nodeModules(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, "node_modules");
+    if (existsSync(join(candidate, "@keyward", "platform"))) return candidate;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
 
 /** Runs the service demo; returns the number of unexpected outcomes. */
 export async function secretProvisioningDemo(
@@ -32,9 +48,14 @@ export async function secretProvisioningDemo(
     "\nSecret provisioning: the service on SQLite in simulation mode, the example app under the simulated launcher:",
   );
   const home = mkdtempSync(join(tmpdir(), "keyward-demo-service-"));
-  // The repository's copy from sources; a single executable extracts its own.
+  // The repository's copy from sources, the package's own when installed from npm; a single
+  // executable extracts its own. The app runs from a copy: Node strips types only outside
+  // node_modules, where an installed package's copy lives.
   const app = openBundledDirectory("secret-client", appUrl);
-  const appDir = app.path;
+  const appDir = join(home, "app");
+  cpSync(app.path, appDir, { recursive: true });
+  const modules = isSingleExecutable() ? undefined : nodeModules();
+  if (modules !== undefined) symlinkSync(modules, join(appDir, "node_modules"), "dir");
   const platform = initSimPlatform(join(home, "sim"), { now: new Date() });
   // The service as `keyward serve --simulation` runs it, on a free port, its log kept quiet.
   const config = loadServiceConfig(home, { listen: "127.0.0.1:0", simulation: true }, {});
@@ -93,10 +114,7 @@ export async function secretProvisioningDemo(
       );
 
       const copy = join(home, "modified-app");
-      cpSync(appDir, copy, { recursive: true });
-      // The copy lives outside the repository: let it resolve the same packages (a single
-      // executable serves them itself).
-      if (existsSync(NODE_MODULES)) symlinkSync(NODE_MODULES, join(copy, "node_modules"), "dir");
+      cpSync(appDir, copy, { recursive: true, verbatimSymlinks: true });
       const appTs = join(copy, "app.ts");
       writeFileSync(
         appTs,

@@ -2,7 +2,8 @@
  * Running an ES module (a TypeScript enclave app) in a child process, from sources and from a
  * single executable alike.
  *
- * From sources the child is `node --disable-warning=ExperimentalWarning ENTRY ARGS…`. A single
+ * From sources the child is `node --disable-warning=ExperimentalWarning --conditions=keyward-source
+ * ENTRY ARGS…` (the condition only when running from the repository's sources). A single
  * executable has no separate `node` binary, so it starts itself with a reserved first argument
  * ({@link RUN_MODULE_ARG}); its main script sees that argument before the command tree and calls
  * {@link runChildModule}, which turns the process into a plain Node runtime for ENTRY: the same
@@ -45,8 +46,19 @@ export interface ModuleCommand {
  */
 export function moduleCommand(entry: string, args: readonly string[]): ModuleCommand {
   if (isSingleExecutable()) return { file: process.execPath, args: [RUN_MODULE_ARG, entry, ...args] };
-  return { file: process.execPath, args: ["--disable-warning=ExperimentalWarning", entry, ...args] };
+  return {
+    file: process.execPath,
+    args: ["--disable-warning=ExperimentalWarning", ...SOURCE_CONDITION, entry, ...args],
+  };
 }
+
+// Run from the repository's sources (this very file is TypeScript), the packages the child
+// imports must resolve to their sources too: their `keyward-source` export condition. The
+// launcher gives the child a clean environment, so NODE_OPTIONS cannot carry it; installed
+// from npm (compiled), packages resolve to their builds and nothing is added.
+const SOURCE_CONDITION: readonly string[] = import.meta.url.endsWith(".ts")
+  ? ["--conditions=keyward-source"]
+  : [];
 
 /**
  * Inside a single executable started by {@link moduleCommand}: runs `entry` with `args` as
