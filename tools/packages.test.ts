@@ -303,7 +303,8 @@ describe("packages install from npm", { timeout: 15 * 60_000 }, () => {
         `the CLI does not bundle ${VECTOR}/${f}`,
       );
     assert.ok(cli.has("dist/bundled/dcap-vectors/MANIFEST.md"), "the bundled vectors lack their MANIFEST");
-    assert.ok(cli.has("dist/bundled/secret-client/app.ts"), "the CLI does not bundle the demo's enclave app");
+    for (const app of ["secret-client/app.ts", "iot-gateway/app.toml"])
+      assert.ok(cli.has(`dist/bundled/${app}`), `the CLI does not bundle the demos' enclave app ${app}`);
     const proto = new Set(packed.get("@keyward/proto")?.files.map((f) => f.path));
     assert.ok(
       [...proto].some((f) => f.startsWith("proto/keyward/v1/") && f.endsWith(".proto")),
@@ -386,11 +387,14 @@ describe("packages install from npm", { timeout: 15 * 60_000 }, () => {
     assert.equal(late.status, 1, said(late));
   });
 
-  it("runs the installed keyward demo: real quotes, the simulated platform, the service and its enclave app", () => {
+  it("runs the installed keyward demos: real quotes, the simulated platform, the service and its enclave apps", () => {
     const demo = keyward(["demo", "--json"]);
     assert.equal(demo.status, 0, said(demo));
     const report = JSON.parse(demo.stdout) as { ok: boolean; failures: number; steps: { ok?: boolean }[] };
     assert.equal(report.ok, true);
     assert.ok(report.steps.filter((s) => s.ok === true).length >= 15, demo.stdout);
+    const signing = keyward(["demo", "signing", "--json"]);
+    assert.equal(signing.status, 0, said(signing));
+    assert.equal((JSON.parse(signing.stdout) as { ok: boolean }).ok, true);
   });
 });

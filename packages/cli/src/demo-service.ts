@@ -6,38 +6,21 @@
  *
  * @module
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { Writable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { readTextBounded } from "@keyward/platform/io";
 import { launchEnclave, loadManifest, measure } from "@keyward/platform/launcher";
-import { isSingleExecutable, openBundledDirectory } from "@keyward/platform/runtime";
+import { openBundledDirectory } from "@keyward/platform/runtime";
 import { initSimPlatform } from "@keyward/platform/sim";
 import { createLogger, loadServiceConfig, runService, SIM_SERVICE_MEASUREMENT } from "@keyward/server";
 import { openLocalAdmin } from "@keyward/server/admin";
 import { type AuditEntry, auditEntries, verifyChain } from "@keyward/server/audit";
+import { stageExampleApp } from "./example-app.ts";
 
 const appUrl = new URL("../../../examples/secret-client/", import.meta.url);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-
-/**
- * The `node_modules` directory the example app's imports resolve from once it is copied out of
- * the repository or the installed package: the nearest one above this module holding
- * `@keyward/platform` (the repository's root one, or an npm project's), undefined in a single
- * executable, which serves those packages itself.
- */
-function nodeModules(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, "node_modules");
-    if (existsSync(join(candidate, "@keyward", "platform"))) return candidate;
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
 
 /** Runs the service demo; returns the number of unexpected outcomes. */
 export async function secretProvisioningDemo(
@@ -49,13 +32,9 @@ export async function secretProvisioningDemo(
   );
   const home = mkdtempSync(join(tmpdir(), "keyward-demo-service-"));
   // The repository's copy from sources, the package's own when installed from npm; a single
-  // executable extracts its own. The app runs from a copy: Node strips types only outside
-  // node_modules, where an installed package's copy lives.
+  // executable extracts its own. It runs from a copy (example-app.ts).
   const app = openBundledDirectory("secret-client", appUrl);
-  const appDir = join(home, "app");
-  cpSync(app.path, appDir, { recursive: true });
-  const modules = isSingleExecutable() ? undefined : nodeModules();
-  if (modules !== undefined) symlinkSync(modules, join(appDir, "node_modules"), "dir");
+  const appDir = stageExampleApp(app.path, join(home, "app"));
   const platform = initSimPlatform(join(home, "sim"), { now: new Date() });
   // The service as `keyward serve --simulation` runs it, on a free port, its log kept quiet.
   const config = loadServiceConfig(home, { listen: "127.0.0.1:0", simulation: true }, {});

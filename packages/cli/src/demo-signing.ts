@@ -32,6 +32,7 @@ import { DeviceRegistryService } from "@keyward/proto/keyward/v1";
 import { createLogger, loadServiceConfig, runService, SIM_SERVICE_MEASUREMENT } from "@keyward/server";
 import { type AuditEntry, auditEntries, verifyChain } from "@keyward/server/audit";
 import { fromConnectError } from "@keyward/server/errors";
+import { stageExampleApp } from "./example-app.ts";
 
 const appUrl = new URL("../../../examples/iot-gateway/", import.meta.url);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -49,7 +50,7 @@ export async function signingDemo(
   const app = openBundledDirectory("iot-gateway", appUrl);
   try {
     const platform = initSimPlatform(join(home, "sim"), { now: new Date() });
-    const manifest = loadManifest(join(app.path, "app.toml"));
+    const manifest = loadManifest(join(stageExampleApp(app.path, join(home, "app")), "app.toml"));
     const appMr = hex(measure(manifest).mrEnclave);
     const config = loadServiceConfig(
       home,
