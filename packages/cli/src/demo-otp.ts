@@ -21,6 +21,7 @@ import { createLogger, loadServiceConfig, runService } from "@keyward/server";
 import { openLocalAdmin } from "@keyward/server/admin";
 import { type AuditEntry, auditEntries, verifyChain } from "@keyward/server/audit";
 import { type TOTP, URI } from "otpauth";
+import { stageExampleApp } from "./example-app.ts";
 
 const appUrl = new URL("../../../examples/otpqr/", import.meta.url);
 
@@ -35,7 +36,7 @@ export async function otpDemo(
   try {
     const platform = initSimPlatform(join(home, "sim"), { now: new Date() });
     const config = loadServiceConfig(home, { listen: "127.0.0.1:0", simulation: true }, {});
-    const manifest = loadManifest(join(app.path, "app.toml"));
+    const manifest = loadManifest(join(stageExampleApp(app.path, join(home, "app")), "app.toml"));
     const mr = Buffer.from(measure(manifest).mrEnclave).toString("hex");
     mkdirSync(config.policyDir, { recursive: true });
     writeFileSync(
