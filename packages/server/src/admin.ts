@@ -13,6 +13,7 @@ import { loadSimPlatform } from "@keyward/platform/sim";
 import { type AdminOperations, adminOperations } from "./features/admin/operations.ts";
 import { type LocalOtp, localOtp } from "./features/otp/local.ts";
 import { loadOrCreateKeyFile } from "./kernel/envelope.ts";
+import { openPolicyDocument } from "./kernel/policy-sealing.ts";
 import { createPolicySet, loadPolicyEntries } from "./kernel/policy-set.ts";
 import { hardwareQuoteTrust, hardwareTrust, simulationQuoteTrust, simulationTrust } from "./kernel/trust.ts";
 import { openStore, POLICY_READER } from "./main.ts";
@@ -74,6 +75,10 @@ export async function openLocalAdmin(config: ServiceConfig): Promise<LocalAdmin>
     { entries: () => entries, close: () => undefined },
     store,
     POLICY_READER,
+    {
+      // Stored policies open with the master key: read only when there are stored policies.
+      openDocument: (row) => openPolicyDocument(key(), row),
+    },
   );
   const trust = config.simulation
     ? (() => {

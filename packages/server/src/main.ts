@@ -42,6 +42,7 @@ import {
   observeStore,
   peerVerificationObserver,
 } from "./kernel/observe.ts";
+import { openPolicyDocument, sealStoredPolicies } from "./kernel/policy-sealing.ts";
 import { createPolicySet, type PolicySet, watchPolicyDir } from "./kernel/policy-set.ts";
 import { requestObserver } from "./kernel/requests.ts";
 import type { RpcService } from "./kernel/rpc.ts";
@@ -241,6 +242,13 @@ export async function runService(
     opened.push(() => masterKey.fill(0));
     const store = await openStore(config);
     opened.push(() => store.close());
+    // Stored policies written before they were sealed (plaintext app tokens) are sealed now.
+    const sealedNow = await sealStoredPolicies(store, masterKey);
+    if (sealedNow > 0)
+      logger.info(
+        { event: "policies.sealed", count: sealedNow },
+        `${sealedNow} stored policy versions sealed`,
+      );
     ensurePolicyDir(config.policyDir);
     const files = watchPolicyDir(config.policyDir, POLICY_READER, {
       onReload: (p) => logger.info({ event: "policies.reloaded", count: p.length }, "policy files reloaded"),
@@ -256,6 +264,7 @@ export async function runService(
       `watching the policy directory ${config.policyDir}`,
     );
     const policies = await createPolicySet(files, store, POLICY_READER, {
+      openDocument: (row) => openPolicyDocument(masterKey, row),
       onError: (e) =>
         logger.warn(
           { event: "policies.stored.invalid", error: (e as Error).message },

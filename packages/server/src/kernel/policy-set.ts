@@ -9,7 +9,7 @@ import { existsSync, readdirSync, watch } from "node:fs";
 import { join } from "node:path";
 import { KeywardError } from "@keyward/attest/errors";
 import { readTextBounded } from "@keyward/platform/io";
-import type { Store } from "../store/contract.ts";
+import type { Store, StoredPolicy } from "../store/contract.ts";
 import type { PolicyReader, ServicePolicy } from "./grants.ts";
 import { parsePolicyText } from "./policy-text.ts";
 
@@ -124,7 +124,12 @@ export async function createPolicySet(
   files: Pick<PolicyWatcher, "entries" | "close">,
   store: Pick<Store, "listPolicies">,
   reader: PolicyReader,
-  options: { pollMs?: number; onError?: (e: unknown) => void } = {},
+  options: {
+    /** A stored row's JSON document: the service opens sealed documents (kernel/policy-sealing.ts). */
+    openDocument: (row: StoredPolicy) => string;
+    pollMs?: number;
+    onError?: (e: unknown) => void;
+  },
 ): Promise<PolicySet> {
   let stored: readonly PolicyEntry[] = [];
   let combined: { entries: readonly PolicyEntry[]; policies: readonly ServicePolicy[] } = {
@@ -170,8 +175,9 @@ export async function createPolicySet(
       }
       try {
         let value: unknown;
+        const document = options.openDocument(r);
         try {
-          value = JSON.parse(r.document);
+          value = JSON.parse(document);
         } catch (cause) {
           throw new KeywardError("ERR_SERVICE_CONFIG", `store:${r.id}: not valid JSON${whereIn(cause)}`, {
             cause,

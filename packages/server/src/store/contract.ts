@@ -61,14 +61,41 @@ export interface Store {
   /** The given version, or the newest. */
   getKeyVersion(keyId: string, version?: number): Promise<StoredKey | undefined>;
   listKeyVersions(): Promise<readonly StoredKey[]>;
-  /** Master-key rotation: every secret's wrapped key and every KMS key's sealed material, in one transaction, audited. */
+  /**
+   * Master-key rotation: every secret's wrapped key, every KMS key's sealed material and every
+   * policy version's sealed document, in one transaction, audited.
+   */
   rotateMasterKey(
     secrets: readonly StoredSecret[],
     keys: readonly StoredKey[],
     audit: AuditEvent,
+    policies?: readonly StoredPolicy[],
   ): Promise<void>;
-  /** Stores the next version of policy `id` (its JSON document), audited in the same transaction. */
-  putPolicy(id: string, document: string, audit: AuditEvent): Promise<StoredPolicy>;
+  /**
+   * Stores the next version of policy `id`, audited in the same transaction: its document as
+   * given, or as `seal(version)` makes it (the service seals documents: kernel/policy-sealing.ts).
+   */
+  putPolicy(
+    id: string,
+    document: string | ((version: number) => string),
+    audit: AuditEvent,
+  ): Promise<StoredPolicy>;
+  /** Every version of every policy, deleted ones too (for sealing and rotation). */
+  listPolicyVersions(): Promise<readonly StoredPolicy[]>;
+  /**
+   * Replaces documents in one transaction, audited: each row's only if its document is still
+   * `from` (two replicas sealing the same rows at start do not overwrite each other). Resolves
+   * with how many rows changed.
+   */
+  replacePolicyDocuments(
+    rows: readonly {
+      readonly id: string;
+      readonly version: number;
+      readonly from: string;
+      readonly to: string;
+    }[],
+    audit: AuditEvent,
+  ): Promise<number>;
   /** Marks every version of policy `id` deleted; returns whether a live one existed. */
   deletePolicy(id: string, audit: AuditEvent): Promise<boolean>;
   /** The newest version of every live stored policy, by id. */

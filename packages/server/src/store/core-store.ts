@@ -149,8 +149,14 @@ export function createStore(
     async listKeyVersions() {
       return (await sql.all("SELECT * FROM kms_keys ORDER BY key_id, version")).map(keyOf);
     },
-    rotateMasterKey: (secrets, keys, audit) =>
+    rotateMasterKey: (secrets, keys, audit, policies = []) =>
       audited(audit, async (tx) => {
+        for (const r of policies)
+          await tx.run("UPDATE policies SET document = ? WHERE id = ? AND version = ?", [
+            r.document,
+            r.id,
+            r.version,
+          ]);
         for (const r of secrets)
           await tx.run("UPDATE secret_versions SET wrapped_key = ? WHERE name = ? AND version = ?", [
             r.wrappedKey,
@@ -163,11 +169,15 @@ export function createStore(
             r.keyId,
             r.version,
           ]);
-        return { result: undefined, detail: { secrets: secrets.length, keys: keys.length } };
+        return {
+          result: undefined,
+          detail: { secrets: secrets.length, keys: keys.length, policies: policies.length },
+        };
       }),
-    putPolicy: (id, document, audit) =>
+    putPolicy: (id, documentOrSeal, audit) =>
       audited(audit, async (tx) => {
         const version = await nextVersion(tx, "policies", "id", id);
+        const document = typeof documentOrSeal === "string" ? documentOrSeal : documentOrSeal(version);
         const createdAt = now().toISOString();
         await tx.run("INSERT INTO policies (id, version, document, created_at) VALUES (?,?,?,?)", [
           id,
@@ -185,6 +195,19 @@ export function createStore(
     async listPolicies() {
       return (await sql.all(LIST_POLICIES)).map(policyOf);
     },
+    async listPolicyVersions() {
+      return (await sql.all("SELECT * FROM policies ORDER BY id, version")).map(policyOf);
+    },
+    replacePolicyDocuments: (rows, audit) =>
+      audited(audit, async (tx) => {
+        let changed = 0;
+        for (const r of rows)
+          changed += await tx.run(
+            "UPDATE policies SET document = ? WHERE id = ? AND version = ? AND document = ?",
+            [r.to, r.id, r.version, r.from],
+          );
+        return { result: changed, detail: { policies: changed } };
+      }),
     appendAudit,
     async readAudit(fromSeq = 1, limit = MAX_AUDIT_PAGE) {
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_AUDIT_PAGE)

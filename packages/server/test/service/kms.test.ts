@@ -95,6 +95,7 @@ describe("master-key rotation", () => {
       assert.deepEqual(await rotateMasterKey(f.store, f.masterKey, next, "admin:test"), {
         secrets: 1,
         keys: 1,
+        policies: 0,
       });
       const s = await f.store.getSecret("occlum/1/image_key");
       assert.ok(s !== undefined);

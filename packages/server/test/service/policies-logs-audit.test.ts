@@ -91,6 +91,7 @@ describe("policies in force: files and stored policies", () => {
       store,
       POLICY_READER,
       {
+        openDocument: (row) => row.document, // this test's rows are plaintext (no service sealed them)
         onError: (e) => errors.push((e as { code: string }).code),
       },
     );

@@ -21,6 +21,7 @@ import { sealSecret } from "../../kernel/envelope.ts";
 import { policyJson } from "../../kernel/grants.ts";
 import { createOrRotateKey, KEY_ALGORITHMS, type KeyAlgorithm } from "../../kernel/keys.ts";
 import { checkSecretName, LIMITS } from "../../kernel/limits.ts";
+import { sealPolicyDocument } from "../../kernel/policy-sealing.ts";
 import type { PolicySet } from "../../kernel/policy-set.ts";
 import { parsePolicyText } from "../../kernel/policy-text.ts";
 import type { Store } from "../../store/contract.ts";
@@ -148,11 +149,16 @@ export function adminOperations(deps: AdminDeps) {
           "ERR_SERVICE_POLICY_CONFLICT",
           `policy "${policy.id}" is defined by ${file.source}; edit that file or use another id`,
         );
-      const stored = await store.putPolicy(policy.id, JSON.stringify(value), {
-        action: "policy.put",
-        outcome: "ok",
-        subject,
-      });
+      const json = JSON.stringify(value);
+      const stored = await store.putPolicy(
+        policy.id,
+        (v) => sealPolicyDocument(masterKey(), policy.id, v, json),
+        {
+          action: "policy.put",
+          outcome: "ok",
+          subject,
+        },
+      );
       await policies.refresh();
       return { id: stored.id, version: stored.version };
     },

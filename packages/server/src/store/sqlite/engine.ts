@@ -32,7 +32,11 @@ export interface SqliteStoreOptions {
 /** Opens the database at `path` as portable {@link Sql}. */
 export function openSqliteSql(path: string): Sql {
   const db = new DatabaseSync(path);
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+  // secure_delete: a replaced or deleted value (a policy document sealed in place) is overwritten
+  // with zeros, never left readable in a free part of a page.
+  db.exec(
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA secure_delete = ON;",
+  );
   // Prepared once per SQL text: preparing on every request cost more than the query itself.
   const prepared = new Map<string, StatementSync>();
   const stmt = (sql: string): StatementSync => {
