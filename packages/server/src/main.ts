@@ -17,6 +17,7 @@ import { loadSimPlatform } from "@keyward/platform/sim";
 import type pino from "pino";
 import { loadAdminServerCredentials } from "./features/admin/credentials.ts";
 import { adminFeature } from "./features/admin/feature.ts";
+import { gramineFeature } from "./features/gramine/feature.ts";
 import { kbsFeature } from "./features/kbs/feature.ts";
 import { kmsFeature } from "./features/kms/feature.ts";
 import { licensingFeature } from "./features/licensing/feature.ts";
@@ -76,6 +77,7 @@ export const FEATURES: readonly Feature[] = [
   kbsFeature,
   signerFeature,
   licensingFeature,
+  gramineFeature,
 ];
 
 /** Every option of `keyward serve`: the core's, then each feature's. */

@@ -64,6 +64,23 @@ export const serve = {
       help: "where references without a scheme are read (default: store)",
     },
     "ops-listen": { type: "string", value: "HOST:PORT", help: "health and metrics listener" },
+    "gramine-secret-prov-listen": {
+      type: "string",
+      value: "HOST:PORT",
+      help: "Gramine's secret-provisioning protocol, for unchanged Gramine apps",
+    },
+    "gramine-secret-prov-cert": {
+      type: "string",
+      value: "FILE",
+      path: "file",
+      help: "PEM certificate the Gramine listener presents (from the apps' CA)",
+    },
+    "gramine-secret-prov-key": {
+      type: "string",
+      value: "FILE",
+      path: "file",
+      help: "PEM key of --gramine-secret-prov-cert",
+    },
     "grpc-health-listen": {
       type: "string",
       value: "HOST:PORT",
