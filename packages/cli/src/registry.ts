@@ -9,6 +9,7 @@ import type { ExitCode } from "./output.ts";
 import * as admin from "./specs/admin.ts";
 import * as deploy from "./specs/deploy.ts";
 import * as enclave from "./specs/enclave.ts";
+import * as licensing from "./specs/licensing.ts";
 import * as misc from "./specs/misc.ts";
 import * as otp from "./specs/otp.ts";
 import * as quote from "./specs/quote.ts";
@@ -56,6 +57,11 @@ export const COMMANDS: readonly RegisteredCommand[] = [
   { spec: signer.signerVerifyBundle, load: () => import("./commands/signer-verify-bundle.ts") },
   { spec: signer.signerVerify, load: () => import("./commands/signer-verify.ts") },
   { spec: misc.serve, load: () => import("./commands/serve.ts") },
+  { spec: licensing.licensingServe, load: () => import("./commands/licensing-serve.ts") },
+  { spec: licensing.licenseSignup, load: () => import("./commands/license-signup.ts") },
+  { spec: licensing.licenseLogin, load: () => import("./commands/license-login.ts") },
+  { spec: licensing.licenseLaunch, load: () => import("./commands/license-launch.ts") },
+  { spec: licensing.licenseConnect, load: () => import("./commands/license-connect.ts") },
   { spec: admin.adminInit, load: () => import("./commands/admin-init.ts") },
   { spec: admin.adminAddClient, load: () => import("./commands/admin-add-client.ts") },
   { spec: admin.adminPutSecret, load: () => import("./commands/admin-put-secret.ts") },

@@ -61,6 +61,8 @@ export async function makeFixture(): Promise<Fixture> {
   // `serve` gets a data directory of its own, without admin credentials (so no Admin listener).
   const serveData = join(root, "serve-data");
   initSimPlatform(join(serveData, "sim"), { now: new Date() });
+  const licensingData = join(root, "licensing-data");
+  initSimPlatform(join(licensingData, "sim"), { now: new Date() });
   mkdirSync(join(data, "policies"), { recursive: true });
   const m = measure(loadManifest(EXAMPLE));
   const appQuote = sim.quoteSgx({
@@ -460,6 +462,42 @@ export async function makeFixture(): Promise<Fixture> {
         args: ["serve", "--simulation", "--data-dir", serveData, "--listen", `127.0.0.1:${heldPort}`],
         status: 2,
       },
+    },
+    "licensing serve": {
+      ok: {
+        args: ["licensing", "serve", "--simulation", "--data-dir", licensingData, "--listen", "127.0.0.1:0"],
+        stop: true,
+      },
+      rejected: {
+        args: [
+          "licensing",
+          "serve",
+          "--simulation",
+          "--data-dir",
+          licensingData,
+          "--listen",
+          `127.0.0.1:${heldPort}`,
+        ],
+        status: 2,
+      },
+    },
+    // The client commands need a running licensing server and a TPM: license-cli.test.ts runs them
+    // against `keyward licensing serve` with swtpm; here, their usage errors.
+    "license signup": {
+      okCoveredBy: "packages/cli/test/license-cli.test.ts",
+      rejected: { args: ["license", "signup", "--user", "u", "--ca", at("sim-root.pem")], status: 2 },
+    },
+    "license login": {
+      okCoveredBy: "packages/cli/test/license-cli.test.ts",
+      rejected: { args: ["license", "login", "--user", "u", "--server", "127.0.0.1:1"], status: 2 },
+    },
+    "license launch": {
+      okCoveredBy: "packages/cli/test/license-cli.test.ts",
+      rejected: { args: ["license", "launch", "--server", "not an address"], status: 2 },
+    },
+    "license connect": {
+      okCoveredBy: "packages/cli/test/license-cli.test.ts",
+      rejected: { args: ["license", "connect", "0".repeat(32), "--server", "127.0.0.1:1"], status: 2 },
     },
     "admin init": {
       ok: { args: ["admin", "init", "--data-dir", data, "--host", "keyward.internal"] },

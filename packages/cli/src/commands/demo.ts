@@ -43,7 +43,13 @@ export async function run({ json, positionals }: Parsed<typeof demo>): Promise<E
     return failures === 0 ? EXIT.ok : EXIT.rejected;
   };
   if (positionals[0] !== undefined) {
-    if (positionals[0] !== "signing") usageError(`no demo scenario "${positionals[0]}": signing`, demo);
+    if (positionals[0] === "licensing") {
+      const { licensingDemo } = await import("../demo-licensing.ts");
+      await licensingDemo(say, check);
+      return finish();
+    }
+    if (positionals[0] !== "signing")
+      usageError(`no demo scenario "${positionals[0]}": signing, licensing`, demo);
     const { signingDemo } = await import("../demo-signing.ts");
     await signingDemo(say, check);
     return finish();

@@ -6,22 +6,24 @@ import type { CommandSpec } from "./types.ts";
 export const demo = {
   name: "demo",
   summary: "verify the bundled real SGX/TDX quotes and a freshly simulated one, and print the verdicts",
-  synopsis: "[signing] [--json]",
+  synopsis: "[signing|licensing] [--json]",
   description:
     "What npm start runs. Exit 0 only when every verdict is the expected one. `keyward demo signing` runs the " +
     "attested-signing scenario instead: keygen in the IoT gateway enclave, bundle upload, readings signed and " +
-    "verified in the cloud, and the key-swap and corruption attacks refused.",
+    "verified in the cloud, and the key-swap and corruption attacks refused. `keyward demo licensing` runs the licensing " +
+    "server with the local launcher and swtpm: sign-up, login, launch, the enclave's certificate bound into a TPM quote, " +
+    "a verified pinned connection, and a replayed binding and an impostor certificate refused.",
   positionals: [
     {
       name: "SCENARIO",
-      help: "signing: attested signing keys and the device registry",
+      help: "signing: attested signing keys and the device registry; licensing: the licensing server",
       optional: true,
-      choices: ["signing"],
+      choices: ["signing", "licensing"],
     },
   ],
   options: {},
   json: true,
-  examples: ["", "signing"],
+  examples: ["", "signing", "licensing"],
 } as const satisfies CommandSpec;
 
 /** `keyward explain`. */
