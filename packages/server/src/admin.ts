@@ -70,16 +70,13 @@ export async function openLocalAdmin(config: ServiceConfig): Promise<LocalAdmin>
     masterKey = loadOrCreateKeyFile(config.masterKeyFile);
     return masterKey;
   };
-  const entries = loadPolicyEntries(config.policyDir, POLICY_READER);
-  const policies = await createPolicySet(
-    { entries: () => entries, close: () => undefined },
-    store,
-    POLICY_READER,
-    {
-      // Stored policies open with the master key: read only when there are stored policies.
-      openDocument: (row) => openPolicyDocument(key(), row),
-    },
-  );
+  // Held to the same configuration as the service (file: directories, the Vault address).
+  const reader = POLICY_READER.confined(config.options);
+  const entries = loadPolicyEntries(config.policyDir, reader);
+  const policies = await createPolicySet({ entries: () => entries, close: () => undefined }, store, reader, {
+    // Stored policies open with the master key: read only when there are stored policies.
+    openDocument: (row) => openPolicyDocument(key(), row),
+  });
   const trust = config.simulation
     ? (() => {
         const platform = loadSimPlatform(join(config.dataDir, "sim"));

@@ -252,7 +252,9 @@ export async function runService(
         `${sealedNow} stored policy versions sealed`,
       );
     ensurePolicyDir(config.policyDir);
-    const files = watchPolicyDir(config.policyDir, POLICY_READER, {
+    // Grants are held to what this configuration allows (file: directories, a Vault address).
+    const reader = POLICY_READER.confined(config.options);
+    const files = watchPolicyDir(config.policyDir, reader, {
       onReload: (p) => logger.info({ event: "policies.reloaded", count: p.length }, "policy files reloaded"),
       onError: (e) =>
         logger.warn(
@@ -265,7 +267,7 @@ export async function runService(
       { event: "policies.watching", dir: config.policyDir },
       `watching the policy directory ${config.policyDir}`,
     );
-    const policies = await createPolicySet(files, store, POLICY_READER, {
+    const policies = await createPolicySet(files, store, reader, {
       openDocument: (row) => openPolicyDocument(masterKey, row),
       onError: (e) =>
         logger.warn(

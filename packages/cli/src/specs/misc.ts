@@ -59,6 +59,11 @@ export const serve = {
       help: "the RA-TLS gRPC listener (default: 127.0.0.1:7443)",
     },
     "vault-addr": { type: "string", value: "URL", help: "Vault address for vault: grants" },
+    "secret-file-dirs": {
+      type: "string",
+      value: "DIR[:DIR…]",
+      help: "directories file: grants may read (default: none, file: grants refused)",
+    },
     "secret-backend": {
       type: "string",
       value: "store|vault",

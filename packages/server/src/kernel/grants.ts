@@ -9,6 +9,7 @@
  */
 import { type Policy, policyListOf, readPolicyDocument } from "@keyward/attest/appraisal";
 import { KeywardError } from "@keyward/attest/errors";
+import type { OptionValues } from "../ops/options.ts";
 
 /** One kind of grant a policy document may carry. */
 export interface GrantKind<T> {
@@ -22,6 +23,12 @@ export interface GrantKind<T> {
   parse(raw: unknown, path: string, problems: string[]): T;
   /** Never shown when a policy is listed (a token). */
   readonly secret?: boolean;
+  /**
+   * Checks a parsed value against the service's own configuration, pushing each problem (starting
+   * with `path`): a grant that reaches outside what the operator allowed (a `file:` source outside
+   * the configured directories) is refused when the policy is read, not when it is used.
+   */
+  confine?(value: T, path: string, problems: string[], options: OptionValues): void;
 }
 
 /** Declares a grant kind (a helper only for type inference). */
@@ -46,13 +53,19 @@ export interface PolicyReader {
   policy(value: unknown, source: string): ServicePolicy;
   /** A policy set (an array, `{ policies: [...] }`, or one). @throws ERR_POLICY_INVALID */
   policySet(value: unknown, source: string): ServicePolicy[];
+  /**
+   * The same reader, also holding every grant to what `options` allow (each kind's `confine`): the
+   * service reads its files and stored policies, and the Admin listener checks a policy put to it,
+   * with this one.
+   */
+  confined(options: OptionValues): PolicyReader;
 }
 
 /**
  * A reader for `kinds`.
  * @throws ERR_SERVICE_CONFIG when two kinds claim one field or alias
  */
-export function policyReader(kinds: readonly GrantKind<unknown>[]): PolicyReader {
+export function policyReader(kinds: readonly GrantKind<unknown>[], options?: OptionValues): PolicyReader {
   const byName = new Map<string, GrantKind<unknown>>();
   for (const k of kinds)
     for (const name of [k.field, ...(k.aliases ?? [])]) {
@@ -68,7 +81,13 @@ export function policyReader(kinds: readonly GrantKind<unknown>[]): PolicyReader
     for (const [name, raw] of Object.entries(r.grants)) {
       const kind = byName.get(name) as GrantKind<unknown>;
       if (Object.hasOwn(grants, kind.field)) problems.push(`$.${name}: given twice (also as an alias)`);
-      else grants[kind.field] = kind.parse(raw, `$.${name}`, problems);
+      else {
+        const before = problems.length;
+        const value = kind.parse(raw, `$.${name}`, problems);
+        if (options !== undefined && problems.length === before)
+          kind.confine?.(value, `$.${name}`, problems, options);
+        grants[kind.field] = value;
+      }
     }
     if (problems.length > 0)
       throw new KeywardError("ERR_POLICY_INVALID", `${source}: ${problems.join("; ")}`, {
@@ -79,6 +98,7 @@ export function policyReader(kinds: readonly GrantKind<unknown>[]): PolicyReader
   return {
     kinds,
     policy,
+    confined: (o) => policyReader(kinds, o),
     policySet(value, source) {
       const set = policyListOf(value).map((p, i) => policy(p, `${source}[${i}]`));
       const ids = new Set<string>();

@@ -5,6 +5,7 @@
  */
 import type { GrantDecision } from "../../kernel/gate.ts";
 import { defineGrant, grantOf, type ServicePolicy } from "../../kernel/grants.ts";
+import { sourceOf } from "./sources/index.ts";
 
 /** `secrets: { NAME: REFERENCE }`. */
 export const SECRETS = defineGrant<Readonly<Record<string, string>>>({
@@ -22,6 +23,12 @@ export const SECRETS = defineGrant<Readonly<Record<string, string>>>({
       else out[k] = v;
     }
     return out;
+  },
+  confine(granted, path, problems, options) {
+    for (const [name, ref] of Object.entries(granted)) {
+      const problem = sourceOf(ref, options).confine?.(ref, options);
+      if (problem !== undefined) problems.push(`${path}.${name}: ${problem}`);
+    }
   },
 });
 

@@ -37,4 +37,10 @@ export interface SecretSource {
    * @throws ERR_SERVICE_SECRET_NOT_FOUND, ERR_SERVICE_SOURCE_UNSUPPORTED, ERR_SERVICE_DENIED
    */
   read(ref: string, ctx: SourceContext): Promise<SourcedValue>;
+  /**
+   * Why `ref` is outside what this service's configuration lets a policy grant (a `file:` path
+   * outside the configured directories, a `vault:` grant without a Vault address), or undefined.
+   * Checked when a policy is read or stored; `read` checks again.
+   */
+  confine?(ref: string, options: OptionValues): string | undefined;
 }

@@ -12,9 +12,9 @@
 import { KeywardError } from "@keyward/attest/errors";
 import { defineGrant, grantOf, type ServicePolicy } from "../../../kernel/grants.ts";
 import type { ServiceLogger } from "../../../ops/logs.ts";
-import { defineOption, parsers } from "../../../ops/options.ts";
+import { defineOption, type OptionValues, parsers } from "../../../ops/options.ts";
 import type { SecretSource } from "./source.ts";
-import { type KvMount, kvMountOf, lookupSelf, readKv } from "./vault-api.ts";
+import { type KvMount, kvMountOf, lookupSelf, pathSegments, readKv } from "./vault-api.ts";
 
 /** Vault's address for `vault:` grants (absent: such grants are refused). */
 export const VAULT_ADDR = defineOption<string | undefined>({
@@ -103,10 +103,27 @@ export async function readVault(
   return { value: new TextEncoder().encode(v), version: secret.version };
 }
 
+/**
+ * Why `ref` cannot be granted: no Vault address is configured, or the reference is malformed or
+ * climbs out of its mount. (Every read goes to the configured address: a reference is a path,
+ * encoded segment by segment, and redirects are refused, so no policy reaches another server.)
+ */
+export function confineVaultReference(ref: string, options: OptionValues): string | undefined {
+  if (options.get(VAULT_ADDR) === undefined)
+    return "vault: grants are refused: the service has no Vault address (--vault-addr)";
+  try {
+    pathSegments(parseVaultReference(ref).path);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return undefined;
+}
+
 export const vaultSource: SecretSource = {
   scheme: "vault",
   options: [VAULT_ADDR],
   grants: [APP_TOKEN],
+  confine: confineVaultReference,
   read(ref, { policy, options }) {
     const addr = options.get(VAULT_ADDR);
     if (addr === undefined)
