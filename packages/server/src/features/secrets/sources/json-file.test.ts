@@ -4,7 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { loadServiceConfig, POLICY_READER } from "../../../main.ts";
+import { policyReader } from "../../../kernel/grants.ts";
+import { readOptions } from "../../../ops/options.ts";
+import { secretsFeature } from "../feature.ts";
 import { confineFileReference, jsonFileSource } from "./json-file.ts";
 import type { SourceContext } from "./source.ts";
 
@@ -20,7 +22,10 @@ assert.equal(spawnSync("mkfifo", [join(allowed, "fifo.json")]).status, 0);
 mkdirSync(join(allowed, "sub"));
 symlinkSync(join(allowed, "app.json"), join(allowed, "sub", "inside-link.json"));
 
-const optionsWith = (flags: Record<string, string>) => loadServiceConfig(root, flags, {}).options;
+const optionsWith = (flags: Record<string, string>) =>
+  readOptions(secretsFeature.options ?? [], { dataDir: root, flags, env: {} });
+// The secrets feature's grant kinds (the service's reader has every feature's).
+const POLICY_READER = policyReader(secretsFeature.grants ?? []);
 const confined = optionsWith({ secretFileDirs: allowed });
 const ctx = (options = confined) => ({ options }) as unknown as SourceContext;
 
