@@ -543,6 +543,45 @@ export async function makeFixture(): Promise<Fixture> {
       ok: { args: ["admin", "rotate-master-key", ...local] },
       rejected: { args: ["admin", "rotate-master-key", "--data-dir", at("empty")] },
     },
+    "admin backup": {
+      ok: {
+        args: ["admin", "backup", "--out", at("backup.db"), ...local],
+        before: [["admin", "put-secret", "apps/backed-up", "--value-file", at("value"), ...local]],
+      },
+      // A backup never overwrites a file.
+      rejected: { args: ["admin", "backup", "--out", at("value"), ...local] },
+    },
+    "admin restore": {
+      ok: {
+        args: [
+          "admin",
+          "restore",
+          "--from",
+          at("restore-source.db"),
+          "--data-dir",
+          at("restored"),
+          "--master-key-file",
+          join(data, "master.key"),
+        ],
+        before: [
+          ["admin", "put-secret", "apps/restored", "--value-file", at("value"), ...local],
+          ["admin", "backup", "--out", at("restore-source.db"), ...local],
+        ],
+      },
+      // Not a database: refused, nothing restored.
+      rejected: {
+        args: [
+          "admin",
+          "restore",
+          "--from",
+          at("value"),
+          "--data-dir",
+          at("restored-bad"),
+          "--master-key-file",
+          join(data, "master.key"),
+        ],
+      },
+    },
     "admin otp create-account": {
       ok: {
         args: [

@@ -2,7 +2,7 @@
  * The `keyward admin …` and `keyward audit …` commands. Each acts on a running service's Admin
  * listener (`--admin HOST:PORT`) or, without it, on the service's store directly.
  */
-import { ADMIN, DATA_DIR, STORE } from "./common.ts";
+import { ADMIN, CONFIG, DATA_DIR, STORE } from "./common.ts";
 import type { CommandSpec } from "./types.ts";
 
 const WHERE =
@@ -160,6 +160,43 @@ export const adminRotateMasterKey = {
   options: { ...STORE },
   json: true,
   examples: [""],
+} as const satisfies CommandSpec;
+
+/** `keyward admin backup`. */
+export const adminBackup = {
+  name: "admin backup",
+  summary: "back up the service's database while it serves (SQLite online backup, or pg_dump)",
+  synopsis: "--out FILE [--config FILE] [store flags] [--json]",
+  description:
+    "SQLite: a consistent online copy (SQLite's backup API) while the service keeps serving; PostgreSQL: " +
+    "pg_dump --format=custom of the schema. The copy is checked (integrity, audit chain), written 0600, never " +
+    "over an existing file. The master key is not in it: keep it apart (docs/operations.md, Backup).",
+  options: {
+    ...CONFIG,
+    ...STORE,
+    out: { type: "string", value: "FILE", path: "file", help: "the backup file to create (must not exist)" },
+  },
+  json: true,
+  examples: ["--out /backups/keyward-2026-11-29.db", "--config /etc/keyward/keyward.yaml --out keyward.dump"],
+} as const satisfies CommandSpec;
+
+/** `keyward admin restore`. */
+export const adminRestore = {
+  name: "admin restore",
+  summary: "restore a backup into a fresh service, upgrade it and check every secret opens",
+  synopsis: "--from FILE [--config FILE] [store flags] [--json]",
+  description:
+    "Into an empty data directory (SQLite) or a database without the schema (PostgreSQL, pg_restore), with " +
+    "the service stopped. The store is then opened as the service opens it (migrations run forward, so a " +
+    "backup of an earlier release is upgraded; a newer one is refused), the audit chain is verified and " +
+    "every secret and KMS key version is opened with the master key (--master-key-file). Exit 1 when a check fails.",
+  options: {
+    ...CONFIG,
+    ...STORE,
+    from: { type: "string", value: "FILE", file: "document", readBy: "server", help: "the backup file" },
+  },
+  json: true,
+  examples: ["--from /backups/keyward-2026-11-29.db --data-dir /var/lib/keyward-new"],
 } as const satisfies CommandSpec;
 
 /** `keyward audit read`. */

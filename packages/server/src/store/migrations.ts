@@ -95,7 +95,8 @@ const OWNER = /^[a-z][a-z0-9-]{0,62}$/;
  * Applies every migration not yet recorded, owner by owner in the order given. A database made
  * before migrations were namespaced (`schema_migrations(id)`) has its numbers taken over as
  * `core` versions.
- * @throws ERR_SERVICE_CONFIG when an owner is named twice or its versions are not 1, 2, 3…
+ * @throws ERR_SERVICE_CONFIG when an owner is named twice or its versions are not 1, 2, 3…;
+ * ERR_SERVICE_SCHEMA_NEWER when the database holds a version of an owner beyond this release's
  */
 export async function migrate(sql: Sql, sets: readonly MigrationSet[], now: () => Date): Promise<void> {
   checkSets(sets);
@@ -109,11 +110,9 @@ export async function migrate(sql: Sql, sets: readonly MigrationSet[], now: () =
           "INSERT INTO schema_versions (feature, version, applied_at) SELECT 'core', id, applied_at FROM schema_migrations",
         );
     }
-    const applied = new Set(
-      (await tx.all("SELECT feature, version FROM schema_versions")).map(
-        (r) => `${r.feature}/${Number(r.version)}`,
-      ),
-    );
+    const rows = await tx.all("SELECT feature, version FROM schema_versions");
+    const applied = new Set(rows.map((r) => `${r.feature}/${Number(r.version)}`));
+    refuseNewer(rows, sets);
     for (const set of sets)
       for (const m of set.migrations) {
         if (applied.has(`${set.owner}/${m.version}`)) continue;
@@ -125,6 +124,26 @@ export async function migrate(sql: Sql, sets: readonly MigrationSet[], now: () =
         ]);
       }
   });
+}
+
+// A schema version beyond the ones this release knows was written by a newer release: its tables
+// may mean something this code would misread or overwrite, so the store is not opened. (Owners
+// this release does not know at all — a feature it lacks, or a tool opening only the core — are
+// left alone: their tables are not touched.)
+function refuseNewer(
+  rows: readonly Readonly<Record<string, unknown>>[],
+  sets: readonly MigrationSet[],
+): void {
+  for (const set of sets) {
+    const known = set.migrations.length;
+    const newest = Math.max(0, ...rows.filter((r) => r.feature === set.owner).map((r) => Number(r.version)));
+    if (newest > known)
+      throw new KeywardError(
+        "ERR_SERVICE_SCHEMA_NEWER",
+        `the database was written by a newer Keyward: its ${set.owner} schema is at version ${newest}, this release knows up to ${known}. Run that release (or newer), or restore a backup made by this one`,
+        { detail: { owner: set.owner, version: newest, known } },
+      );
+  }
 }
 
 function checkSets(sets: readonly MigrationSet[]): void {

@@ -7,6 +7,14 @@ export const serviceCodes = {
     status: Code.FailedPrecondition,
     doc: "The service configuration is invalid (a flag, file or environment value names the problem).",
   },
+  ERR_SERVICE_SCHEMA_NEWER: {
+    status: Code.FailedPrecondition,
+    doc: "The database was written by a newer Keyward (a schema version this release does not know): run that release, or restore a backup made by this one.",
+  },
+  ERR_SERVICE_BACKUP: {
+    status: Code.FailedPrecondition,
+    doc: "A backup or restore could not be made (the target exists or is not empty, the backup is unreadable, pg_dump or pg_restore failed).",
+  },
   ERR_SERVICE_MASTER_KEY: {
     status: Code.FailedPrecondition,
     doc: "The master key could not be read, created or unwrapped.",
