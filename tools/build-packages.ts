@@ -25,7 +25,8 @@
  * - a directory opened with `openBundledDirectory("NAME", new URL("REL", import.meta.url))` (data a
  *   command reads at run time, such as the demo's real quotes) is copied to `dist/bundled/NAME/`
  *   and the URL rewritten to it, as the single-executable build embeds it (scripts/build-sea.ts);
- * - other files under `src/` (JSON data) are copied beside the emitted code.
+ * - other files under `src/` (JSON data) are copied beside the emitted code; a JSON file imported
+ *   from above `src/` (the package's package.json) is read where it is, never copied.
  *
  * @module
  */
@@ -201,11 +202,25 @@ function declarationSpecifiers(context: ts.TransformationContext): ts.Transforme
   return (node) => (ts.isSourceFile(node) ? (ts.visitNode(node, visit) as ts.SourceFile) : node);
 }
 
-/** Rewrites `new URL("LITERAL", import.meta.url)` where `rewrite` has a replacement. */
-function urlLiterals(rewrite: Rewrite): ts.TransformerFactory<ts.SourceFile> {
+/**
+ * Rewrites `new URL("LITERAL", import.meta.url)` where `url` has a replacement, and the
+ * specifier of a JSON import where `json` has one.
+ */
+function locations(url: Rewrite, json: Rewrite): ts.TransformerFactory<ts.SourceFile> {
   return (context) => (sourceFile) => {
     const f = context.factory;
     const visit = (node: ts.Node): ts.Node => {
+      if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+        const replaced = json(sourceFile.fileName, node.moduleSpecifier.text);
+        if (replaced !== undefined)
+          return f.updateImportDeclaration(
+            node,
+            node.modifiers,
+            node.importClause,
+            f.createStringLiteral(replaced),
+            node.attributes,
+          );
+      }
       if (
         ts.isNewExpression(node) &&
         ts.isIdentifier(node.expression) &&
@@ -215,7 +230,7 @@ function urlLiterals(rewrite: Rewrite): ts.TransformerFactory<ts.SourceFile> {
         (node.arguments[1] as ts.Expression).getText(sourceFile) === "import.meta.url"
       ) {
         const literal = (node.arguments[0] as ts.StringLiteral).text;
-        const replaced = rewrite(sourceFile.fileName, literal);
+        const replaced = url(sourceFile.fileName, literal);
         if (replaced !== undefined)
           return f.updateNewExpression(node, node.expression, node.typeArguments, [
             f.createStringLiteral(replaced),
@@ -301,8 +316,27 @@ export function buildPackage(w: Workspace): PackageBuild {
       .join("/");
     return `${rel.startsWith(".") ? rel : `./${rel}`}/`;
   };
-  const result = program.emit(undefined, undefined, undefined, false, {
-    before: [urlLiterals(rewrite)],
+  // A JSON file above src/ (the package's own package.json, read for its version) is imported
+  // from where it is, not from a copy in dist/: a package.json there would start a package scope
+  // of its own for everything under dist/.
+  const emittedTree = (path: string) =>
+    [join(w.dir, "src"), join(w.dir, "bin")].some((d) => path.startsWith(`${d}${sep}`));
+  const json: Rewrite = (file, literal) => {
+    if (!/^\.\.?\//.test(literal) || !literal.endsWith(".json")) return undefined;
+    const target = resolve(dirname(file), literal);
+    if (emittedTree(target)) return undefined;
+    const rel = relative(dirname(outOf(file)), target)
+      .split(sep)
+      .join("/");
+    return rel.startsWith(".") ? rel : `./${rel}`;
+  };
+  const write: ts.WriteFileCallback = (name, text) => {
+    if (name.endsWith(".json") && !emittedTree(join(w.dir, relative(dist, name)))) return;
+    mkdirSync(dirname(name), { recursive: true });
+    writeFileSync(name, text);
+  };
+  const result = program.emit(undefined, write, undefined, false, {
+    before: [locations(rewrite, json)],
     afterDeclarations: [declarationSpecifiers],
   });
   const all = [...diagnostics, ...result.diagnostics];
