@@ -5,10 +5,16 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { toHex } from "@keyward/attest/bytes";
-import { SIGNATURE_FORMATS, type SignatureFormat } from "@keyward/attest/signer";
+import {
+  KEY_ALGORITHMS,
+  type KeyAlgorithm,
+  SIGNATURE_FORMATS,
+  type SignatureFormat,
+} from "@keyward/attest/signer";
 import { openAttester } from "@keyward/platform/enclave";
 import { readFileBounded, readTextBounded } from "@keyward/platform/io";
 import {
+  decryptWithAttestedKey,
   generateAttestedKey,
   readSealedKey,
   signData,
@@ -24,6 +30,8 @@ const OPTIONS = {
   purpose: { type: "string" },
   seal: { type: "string" },
   collateral: { type: "string" },
+  algorithm: { type: "string" },
+  evidence: { type: "string" },
 } as const;
 
 /** Runs one gateway command; returns what it prints. */
@@ -45,21 +53,29 @@ export async function runGateway(argv: readonly string[]): Promise<Record<string
   if (mode === "keygen" || mode === "rotate") {
     const out = need(values.out, "out");
     let purpose = values.purpose ?? "iot-readings";
+    let algorithm = (values.algorithm ?? "ES256") as KeyAlgorithm;
+    if (!KEY_ALGORITHMS.includes(algorithm))
+      throw usage(`--algorithm is one of ${KEY_ALGORITHMS.join(", ")}`);
+    const evidence = values.evidence ?? "keyward";
+    if (evidence !== "keyward" && evidence !== "oe") throw usage("--evidence is keyward or oe");
     let generation = 1;
     if (mode === "rotate") {
       // The old key's purpose and generation come from inside its seal, never from a file outside.
       const old = await unsealSigningKey(attester, readSealedKey(need(values.key, "key")));
       purpose = old.purpose;
+      algorithm = old.algorithm;
       generation = old.generation + 1;
     }
     const generated = await generateAttestedKey(attester, {
       purpose,
       generation,
+      algorithm,
+      evidenceFormat: evidence === "oe" ? "oe-custom-claims" : "keyward",
       sealPolicy,
       ...(collateral === undefined ? {} : { collateral }),
     });
     writeKeyDir(out, generated);
-    return { keyDir: out, keyId: toHex(generated.key.keyId), purpose, generation, sealPolicy };
+    return { keyDir: out, keyId: toHex(generated.key.keyId), algorithm, purpose, generation, sealPolicy };
   }
   if (mode === "sign") {
     const format = (values.format ?? "cose") as SignatureFormat;
@@ -69,6 +85,17 @@ export async function runGateway(argv: readonly string[]): Promise<Record<string
     const out = need(values.out, "out");
     writeFileSync(out, signData(key, data, format));
     return { signature: out, format, keyId: toHex(key.keyId), bytes: data.byteLength };
+  }
+  if (mode === "decrypt") {
+    // A JWE made for this enclave's attested key (keyward signer encrypt) opens only in here.
+    const key = await unsealSigningKey(attester, readSealedKey(need(values.key, "key")));
+    const jwe = new TextDecoder().decode(
+      readFileBounded(need(values.in, "in"), { kind: "signedData", what: "JWE" }),
+    );
+    const plaintext = await decryptWithAttestedKey(key, jwe.trim());
+    const out = need(values.out, "out");
+    writeFileSync(out, plaintext, { mode: 0o600, flag: "wx" });
+    return { plaintext: out, keyId: toHex(key.keyId), bytes: plaintext.byteLength };
   }
   if (mode === "identity") {
     const me = await attester.identity();

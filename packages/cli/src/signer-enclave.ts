@@ -9,13 +9,21 @@
 import { join, resolve } from "node:path";
 import { toHex } from "@keyward/attest/bytes";
 import { isErrorCode, KeywardError } from "@keyward/attest/errors";
-import type { SignatureFormat } from "@keyward/attest/signer";
+import { KEY_ALGORITHMS, type SignatureFormat } from "@keyward/attest/signer";
 import { readFileBounded } from "@keyward/platform/io";
 import { dataDir } from "./config.ts";
 
 /** One enclave-side signer operation, its paths absolute. */
 export type SignerOp =
-  | { readonly op: "keygen"; readonly out: string; readonly purpose?: string; readonly seal?: string }
+  | {
+      readonly op: "keygen";
+      readonly out: string;
+      readonly purpose?: string;
+      readonly seal?: string;
+      readonly algorithm?: string;
+      readonly evidence?: string;
+    }
+  | { readonly op: "decrypt"; readonly key: string; readonly in: string; readonly out: string }
   | { readonly op: "rotate"; readonly key: string; readonly out: string; readonly seal?: string }
   | {
       readonly op: "sign";
@@ -54,7 +62,11 @@ async function viaLauncher(
   if (op.op === "keygen" || op.op === "rotate") {
     flag("out", resolve(op.out));
     if (op.op === "rotate") flag("key", resolve(op.key));
-    if (op.op === "keygen") flag("purpose", op.purpose);
+    if (op.op === "keygen") {
+      flag("purpose", op.purpose);
+      flag("algorithm", op.algorithm);
+      flag("evidence", op.evidence);
+    }
     flag("seal", op.seal);
     // Collateral is public and signed by itself: the host hands it in for the bundle to carry.
     flag("collateral", join(resolve(simDir), "collateral-sgx.json"));
@@ -62,7 +74,7 @@ async function viaLauncher(
     flag("key", resolve(op.key));
     flag("in", resolve(op.in));
     flag("out", resolve(op.out));
-    flag("format", op.format);
+    if (op.op === "sign") flag("format", op.format);
   }
   const running = launchEnclave({ manifest: loadManifest(manifestPath), platform, args, output: "pipe" });
   let stdout = "";
@@ -103,6 +115,14 @@ async function inProcess(op: SignerOp): Promise<Record<string, unknown>> {
   const { openAttester } = await import("@keyward/platform/enclave");
   const signer = await import("@keyward/platform/signer");
   const attester = openAttester();
+  if (op.op === "decrypt") {
+    const key = await signer.unsealSigningKey(attester, signer.readSealedKey(op.key));
+    const jwe = new TextDecoder().decode(readFileBounded(op.in, { kind: "signedData", what: "JWE" }));
+    const plaintext = await signer.decryptWithAttestedKey(key, jwe.trim());
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(op.out, plaintext, { mode: 0o600, flag: "wx" });
+    return { plaintext: op.out, keyId: toHex(key.keyId), bytes: plaintext.byteLength };
+  }
   if (op.op === "sign") {
     const key = await signer.unsealSigningKey(attester, signer.readSealedKey(op.key));
     const data = readFileBounded(op.in, { kind: "signedData", what: "data to sign" });
@@ -112,13 +132,26 @@ async function inProcess(op: SignerOp): Promise<Record<string, unknown>> {
   }
   const sealPolicy = op.seal === "mrsigner" ? "mrsigner" : "mrenclave";
   let purpose = op.op === "keygen" ? (op.purpose ?? "iot-readings") : "";
+  let algorithm = KEY_ALGORITHMS.find(
+    (a) => a === (op.op === "keygen" ? (op.algorithm ?? "ES256") : "ES256"),
+  );
+  if (algorithm === undefined)
+    throw new KeywardError("ERR_USAGE", `--algorithm is one of ${KEY_ALGORITHMS.join(", ")}`);
   let generation = 1;
   if (op.op === "rotate") {
     const old = await signer.unsealSigningKey(attester, signer.readSealedKey(op.key));
     purpose = old.purpose;
+    algorithm = old.algorithm;
     generation = old.generation + 1;
   }
-  const generated = await signer.generateAttestedKey(attester, { purpose, generation, sealPolicy });
+  const evidenceFormat = op.op === "keygen" && op.evidence === "oe" ? "oe-custom-claims" : "keyward";
+  const generated = await signer.generateAttestedKey(attester, {
+    purpose,
+    generation,
+    algorithm,
+    evidenceFormat,
+    sealPolicy,
+  });
   signer.writeKeyDir(op.out, generated);
-  return { keyDir: op.out, keyId: toHex(generated.key.keyId), purpose, generation, sealPolicy };
+  return { keyDir: op.out, keyId: toHex(generated.key.keyId), algorithm, purpose, generation, sealPolicy };
 }

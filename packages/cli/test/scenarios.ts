@@ -5,12 +5,15 @@
  * new command cannot skip them; the hostile-input test derives its base arguments from them.
  */
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { p256FromSpki } from "@keyward/attest/crypto";
+import { parseKeyBundle } from "@keyward/attest/signer";
 import { launchEnclave, loadManifest, measure } from "@keyward/platform/launcher";
+import { encryptToAttestedKey } from "@keyward/platform/signer";
 import { initSimPlatform } from "@keyward/platform/sim";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -360,6 +363,77 @@ export async function makeFixture(): Promise<Fixture> {
         ],
       },
     },
+    "signer encrypt": {
+      ok: {
+        args: [
+          "signer",
+          "encrypt",
+          "--bundle",
+          at("enc-key/bundle.json"),
+          "--in",
+          at("reading.json"),
+          "--out",
+          at("reading.jwe"),
+          "--policy",
+          at("signer-policy.json"),
+          "--trust-sim",
+          "--data-dir",
+          data,
+        ],
+      },
+      // A signing key (ES256) is not an encryption key.
+      rejected: {
+        args: [
+          "signer",
+          "encrypt",
+          "--bundle",
+          at("signer-key/bundle.json"),
+          "--in",
+          at("reading.json"),
+          "--out",
+          at("no.jwe"),
+          "--policy",
+          at("signer-policy.json"),
+          "--trust-sim",
+          "--data-dir",
+          data,
+        ],
+      },
+    },
+    "signer decrypt": {
+      ok: {
+        args: [
+          "signer",
+          "decrypt",
+          "--key",
+          at("enc-key"),
+          "--in",
+          at("secret.jwe"),
+          "--out",
+          at("secret.out"),
+          "--manifest",
+          GATEWAY,
+          "--data-dir",
+          data,
+        ],
+      },
+      rejected: {
+        args: [
+          "signer",
+          "decrypt",
+          "--key",
+          at("garbage-key"),
+          "--in",
+          at("secret.jwe"),
+          "--out",
+          at("secret.no"),
+          "--manifest",
+          GATEWAY,
+          "--data-dir",
+          data,
+        ],
+      },
+    },
     "signer rotate": {
       ok: {
         args: [
@@ -694,6 +768,25 @@ async function signerFixture(root: string, sim: ReturnType<typeof initSimPlatfor
   writeFileSync(
     at("signer-policy.json"),
     JSON.stringify({ id: "gateway", platforms: ["simulated"], mrEnclave: [mr] }),
+  );
+  await gateway(
+    "keygen",
+    "--out",
+    at("enc-key"),
+    "--algorithm",
+    "ECDH-ES+A256KW",
+    "--purpose",
+    "kms",
+    "--collateral",
+    join(root, "data", "sim", "collateral-sgx.json"),
+  );
+  const encBundle = parseKeyBundle(readFileSync(at("enc-key/bundle.json"), "utf8"));
+  writeFileSync(
+    at("secret.jwe"),
+    await encryptToAttestedKey(
+      { key: p256FromSpki(encBundle.publicKey), keyId: encBundle.keyId, algorithm: encBundle.algorithm },
+      new TextEncoder().encode("a secret for the enclave"),
+    ),
   );
   mkdirSync(at("garbage-key"));
   writeFileSync(at("garbage-key/key.sealed"), new Uint8Array(200).fill(5), { mode: 0o600 });

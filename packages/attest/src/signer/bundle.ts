@@ -5,9 +5,10 @@
  * ```json
  * { "type": "keyward-attested-key", "version": 1,
  *   "purpose": "iot-readings", "generation": 1, "algorithm": "ES256",
- *   "publicKey": "<base64 SubjectPublicKeyInfo DER>",
+ *   "publicKey": "<base64 SubjectPublicKeyInfo DER>",   (algorithm ES256 | ECDH-ES+A256KW | RSA-OAEP-256)
  *   "keyId": "<hex SHA-256 of the SPKI>",
  *   "evidence": { "format": "sgx-dcap", "quote": "<base64 quote>" },
+ *     (or { "format": "oe-custom-claims", "quote", "customClaims": "<base64 OE claims buffer>" })
  *   "collateral": "<the collateral JSON text, exactly as fetched>",   (optional)
  *   "createdAt": "2026-11-29T22:00:00.000Z" }                          (optional, not bound)
  * ```
@@ -23,19 +24,34 @@ import { sha256 } from "../crypto/digest.ts";
 import { KeywardError } from "../errors/keyward-error.ts";
 import { isKeyPurpose } from "./binding.ts";
 
-/** The evidence formats a bundle may carry. */
-export type KeyEvidenceFormat = "sgx-dcap" | "tdx-dcap";
+/**
+ * The evidence formats a bundle may carry: a DCAP quote whose report data is Keyward's key binding
+ * (binding.ts), or Open Enclave's SGX evidence with custom claims (oe-claims.ts): the quote, and
+ * the serialized claims buffer whose SHA-256 is its report data.
+ */
+export type KeyEvidenceFormat = "sgx-dcap" | "tdx-dcap" | "oe-custom-claims";
+
+/** What a key is for: ES256 signatures, JWE key agreement (P-256), or JWE RSA-OAEP-256 (RSA-3072). */
+export type KeyAlgorithm = "ES256" | "ECDH-ES+A256KW" | "RSA-OAEP-256";
+
+/** The key algorithms, for flag validation. */
+export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ["ES256", "ECDH-ES+A256KW", "RSA-OAEP-256"];
 
 /** A parsed bundle. Nothing in it is verified yet: see verifyKeyBundle. */
 export interface KeyBundle {
   readonly purpose: string;
   readonly generation: number;
-  readonly algorithm: "ES256";
+  readonly algorithm: KeyAlgorithm;
   /** SubjectPublicKeyInfo, DER, as carried. */
   readonly publicKey: Uint8Array;
   /** SHA-256 of `publicKey` (32 bytes). */
   readonly keyId: Uint8Array;
-  readonly evidence: { readonly format: KeyEvidenceFormat; readonly quote: Uint8Array };
+  readonly evidence: {
+    readonly format: KeyEvidenceFormat;
+    readonly quote: Uint8Array;
+    /** The serialized OE custom claims (format `oe-custom-claims` only). */
+    readonly customClaims?: Uint8Array;
+  };
   /** The collateral JSON text, when the attester had it. */
   readonly collateral?: string;
   readonly createdAt?: string;
@@ -82,7 +98,8 @@ export function parseKeyBundle(text: string): KeyBundle {
     o.generation > 0xffffffff
   )
     invalid("generation must be an integer from 1 to 2^32-1");
-  if (o.algorithm !== "ES256") invalid('algorithm must be "ES256"');
+  const algorithm = KEY_ALGORITHMS.find((a) => a === o.algorithm);
+  if (algorithm === undefined) return invalid(`algorithm must be one of ${KEY_ALGORITHMS.join(", ")}`);
   const publicKey = base64Field(o.publicKey, "publicKey", 4096);
   const keyId = sha256(publicKey);
   if (o.keyId !== undefined && o.keyId !== toHex(keyId)) invalid("keyId is not the SHA-256 of publicKey");
@@ -90,10 +107,14 @@ export function parseKeyBundle(text: string): KeyBundle {
   if (typeof e !== "object" || e === null || Array.isArray(e)) return invalid("evidence must be an object");
   const ev = e as Record<string, unknown>;
   for (const k of Object.keys(ev))
-    if (k !== "format" && k !== "quote") invalid(`unknown field evidence.${k}`);
-  if (ev.format !== "sgx-dcap" && ev.format !== "tdx-dcap")
-    invalid('evidence.format must be "sgx-dcap" or "tdx-dcap"');
+    if (k !== "format" && k !== "quote" && k !== "customClaims") invalid(`unknown field evidence.${k}`);
+  if (ev.format !== "sgx-dcap" && ev.format !== "tdx-dcap" && ev.format !== "oe-custom-claims")
+    invalid('evidence.format must be "sgx-dcap", "tdx-dcap" or "oe-custom-claims"');
   const quote = base64Field(ev.quote, "evidence.quote", 64 * 1024);
+  const oe = ev.format === "oe-custom-claims";
+  if (oe !== (ev.customClaims !== undefined))
+    invalid("evidence.customClaims is present exactly when evidence.format is oe-custom-claims");
+  const customClaims = oe ? base64Field(ev.customClaims, "evidence.customClaims", 64 * 1024) : undefined;
   if (o.collateral !== undefined && typeof o.collateral !== "string")
     invalid("collateral must be a JSON text");
   if (o.createdAt !== undefined && (typeof o.createdAt !== "string" || Number.isNaN(Date.parse(o.createdAt))))
@@ -101,10 +122,14 @@ export function parseKeyBundle(text: string): KeyBundle {
   return {
     purpose: o.purpose as string,
     generation: o.generation as number,
-    algorithm: "ES256",
+    algorithm,
     publicKey,
     keyId,
-    evidence: { format: ev.format as KeyEvidenceFormat, quote },
+    evidence: {
+      format: ev.format as KeyEvidenceFormat,
+      quote,
+      ...(customClaims === undefined ? {} : { customClaims }),
+    },
     ...(o.collateral === undefined ? {} : { collateral: o.collateral as string }),
     ...(o.createdAt === undefined ? {} : { createdAt: o.createdAt as string }),
   };
@@ -122,7 +147,13 @@ export function serializeKeyBundle(bundle: KeyBundle): string {
       algorithm: bundle.algorithm,
       publicKey: b64(bundle.publicKey),
       keyId: toHex(bundle.keyId),
-      evidence: { format: bundle.evidence.format, quote: b64(bundle.evidence.quote) },
+      evidence: {
+        format: bundle.evidence.format,
+        quote: b64(bundle.evidence.quote),
+        ...(bundle.evidence.customClaims === undefined
+          ? {}
+          : { customClaims: b64(bundle.evidence.customClaims) }),
+      },
       ...(bundle.collateral === undefined ? {} : { collateral: bundle.collateral }),
       ...(bundle.createdAt === undefined ? {} : { createdAt: bundle.createdAt }),
     },

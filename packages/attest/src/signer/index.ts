@@ -1,7 +1,7 @@
 export type { KeyBindingInput } from "./binding.ts";
 export { isKeyPurpose, KEY_BINDING_LABEL, keyBindingReportData } from "./binding.ts";
-export type { KeyBundle, KeyEvidenceFormat } from "./bundle.ts";
-export { parseKeyBundle, serializeKeyBundle } from "./bundle.ts";
+export type { KeyAlgorithm, KeyBundle, KeyEvidenceFormat } from "./bundle.ts";
+export { KEY_ALGORITHMS, parseKeyBundle, serializeKeyBundle } from "./bundle.ts";
 export type { CoseSign1 } from "./cose.ts";
 export {
   COSE_SIGN1_TAG,
@@ -22,6 +22,14 @@ export {
   OCI_MANIFEST_MEDIA_TYPE,
   parseImageReference,
 } from "./cosign.ts";
+export type { OeCustomClaim } from "./oe-claims.ts";
+export {
+  OE_CUSTOM_CLAIMS_VERSION,
+  OE_KEY_CLAIMS,
+  oeCustomClaimsReportData,
+  parseOeCustomClaims,
+  serializeOeCustomClaims,
+} from "./oe-claims.ts";
 export type { SignatureFormat } from "./signature.ts";
 export { SIGNATURE_FORMATS, verifySignature } from "./signature.ts";
 export type { AttestedKey, QuoteVerification } from "./verify-bundle.ts";

@@ -13,6 +13,8 @@ export async function run({ values, json }: Parsed<typeof signerKeygen>): Promis
       out,
       ...(values.purpose === undefined ? {} : { purpose: values.purpose }),
       ...(values.seal === undefined ? {} : { seal: values.seal }),
+      ...(values.algorithm === undefined ? {} : { algorithm: values.algorithm }),
+      ...(values.evidence === undefined ? {} : { evidence: values.evidence }),
     },
     values.manifest,
     values["data-dir"],

@@ -46,7 +46,19 @@ export const signerKeygen = {
   options: {
     out: { type: "string", value: "DIR", path: "dir", help: "the new key directory" },
     manifest: MANIFEST,
-    purpose: { type: "string", value: "NAME", help: "what the key signs (default: iot-readings)" },
+    purpose: { type: "string", value: "NAME", help: "what the key is for (default: iot-readings)" },
+    algorithm: {
+      type: "string",
+      value: "ALG",
+      choices: ["ES256", "ECDH-ES+A256KW", "RSA-OAEP-256"],
+      help: "ES256 signing key (default), or an encryption key: P-256 for ECDH-ES+A256KW, RSA-3072 for RSA-OAEP-256",
+    },
+    evidence: {
+      type: "string",
+      value: "FORMAT",
+      choices: ["keyward", "oe"],
+      help: "bind the key with Keyward's report data (default) or Open Enclave custom claims (Event, Public key hash, Generation)",
+    },
     seal: SEAL,
     ...DATA_DIR,
   },
@@ -166,4 +178,43 @@ export const signerSignImage = {
   examples: [
     "--key image-key --image registry.example/app@sha256:0123… --manifest examples/iot-gateway/app.toml",
   ],
+} as const satisfies CommandSpec;
+
+/** `keyward signer encrypt`. */
+export const signerEncrypt = {
+  name: "signer encrypt",
+  summary:
+    "verify an enclave's key bundle, then encrypt a file to its key (JWE) so only that enclave opens it",
+  synopsis:
+    "--bundle FILE --in FILE [--out FILE.jwe] --policy FILE [--collateral FILE] [--trust-sim | --sim-root FILE] [--at ISO-8601] [--json]",
+  description:
+    "The bundle is verified and appraised as verify-bundle does; then a compact JWE (ECDH-ES+A256KW for a P-256 " +
+    "key, RSA-OAEP-256 for an RSA-3072 key; A256GCM) is written, its kid the key id.",
+  options: {
+    bundle: { type: "string", value: "FILE", file: "document", help: "the enclave's bundle.json" },
+    in: { type: "string", value: "FILE", file: "signedData", help: "the data to encrypt" },
+    out: { type: "string", value: "FILE", path: "file", help: "where to write the JWE (default: FILE.jwe)" },
+    policy: POLICY,
+    collateral: COLLATERAL,
+    ...DCAP_TRUST,
+  },
+  json: true,
+  examples: ["--bundle kms-key/bundle.json --in secret.txt --policy kms-policy.json --trust-sim"],
+} as const satisfies CommandSpec;
+
+/** `keyward signer decrypt`. */
+export const signerDecrypt = {
+  name: "signer decrypt",
+  summary: "open a JWE made for an enclave's attested key, inside that enclave",
+  synopsis: "--key DIR --in FILE.jwe --out FILE [--manifest FILE] [--data-dir DIR] [--json]",
+  description: "The plaintext is written 0600, created exclusively.",
+  options: {
+    key: { type: "string", value: "DIR", path: "dir", help: "the key directory" },
+    in: { type: "string", value: "FILE", file: "signedData", help: "the compact JWE" },
+    out: { type: "string", value: "FILE", path: "file", help: "where to write the plaintext" },
+    manifest: MANIFEST,
+    ...DATA_DIR,
+  },
+  json: true,
+  examples: ["--key kms-key --in secret.txt.jwe --out secret.txt --manifest examples/iot-gateway/app.toml"],
 } as const satisfies CommandSpec;

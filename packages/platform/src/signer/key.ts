@@ -13,7 +13,15 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { toHex } from "@keyward/attest/bytes";
 import { sha256 } from "@keyward/attest/crypto";
 import { KeywardError } from "@keyward/attest/errors";
-import { type KeyBundle, keyBindingReportData } from "@keyward/attest/signer";
+import {
+  KEY_ALGORITHMS,
+  type KeyAlgorithm,
+  type KeyBundle,
+  keyBindingReportData,
+  OE_KEY_CLAIMS,
+  oeCustomClaimsReportData,
+  serializeOeCustomClaims,
+} from "@keyward/attest/signer";
 import type { Attester, SealPolicy } from "../attester/attester.ts";
 import { sealWith, unsealWith } from "../enclave/sealing.ts";
 
@@ -26,6 +34,7 @@ export interface SigningKey {
   readonly spki: Uint8Array;
   /** SHA-256 of the SPKI. */
   readonly keyId: Uint8Array;
+  readonly algorithm: KeyAlgorithm;
   readonly purpose: string;
   readonly generation: number;
 }
@@ -37,6 +46,13 @@ export interface KeygenOptions {
   readonly generation?: number;
   /** MRENCLAVE (default: only this exact enclave opens it) or MRSIGNER (this signer's product). */
   readonly sealPolicy?: SealPolicy;
+  /** ES256 (default), ECDH-ES+A256KW (P-256) or RSA-OAEP-256 (RSA-3072): what the key is for. */
+  readonly algorithm?: KeyAlgorithm;
+  /**
+   * How the evidence binds the key: Keyward's binding (default), or Open Enclave's custom claims
+   * (Event = purpose, Public key hash = SHA-256 of the SPKI, Generation = u32 big-endian).
+   */
+  readonly evidenceFormat?: "keyward" | "oe-custom-claims";
   /** The collateral JSON to carry in the bundle, when the host has it. */
   readonly collateral?: string;
   readonly now?: Date;
@@ -56,15 +72,42 @@ export interface GeneratedKey {
  */
 export async function generateAttestedKey(attester: Attester, options: KeygenOptions): Promise<GeneratedKey> {
   const generation = options.generation ?? 1;
-  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const algorithm = options.algorithm ?? "ES256";
+  const { privateKey, publicKey } =
+    algorithm === "RSA-OAEP-256"
+      ? generateKeyPairSync("rsa", { modulusLength: 3072 })
+      : generateKeyPairSync("ec", { namedCurve: "prime256v1" });
   const spki = new Uint8Array(publicKey.export({ format: "der", type: "spki" }));
-  const reportData = keyBindingReportData({ spki, purpose: options.purpose, generation });
-  const evidence = await attester.attest(reportData);
+  // Checks purpose and generation whichever format binds them.
+  const keywardBinding = keyBindingReportData({ spki, purpose: options.purpose, generation });
+  const g = generation;
+  const customClaims =
+    options.evidenceFormat === "oe-custom-claims"
+      ? serializeOeCustomClaims([
+          { name: OE_KEY_CLAIMS.event, value: new TextEncoder().encode(options.purpose) },
+          { name: OE_KEY_CLAIMS.publicKeyHash, value: sha256(spki) },
+          {
+            name: OE_KEY_CLAIMS.generation,
+            value: Uint8Array.of(g >>> 24, (g >>> 16) & 0xff, (g >>> 8) & 0xff, g & 0xff),
+          },
+        ])
+      : undefined;
+  const evidence = await attester.attest(
+    customClaims === undefined ? keywardBinding : oeCustomClaimsReportData(customClaims),
+  );
   if (evidence.kind !== "sgx-dcap" && evidence.kind !== "tdx-dcap")
     throw new KeywardError("ERR_ATTESTER_FAILED", `attested keys need DCAP evidence, not ${evidence.kind}`);
+  if (customClaims !== undefined && evidence.kind !== "sgx-dcap")
+    throw new KeywardError("ERR_ATTESTER_FAILED", "Open Enclave custom claims are SGX evidence");
   const pkcs8 = privateKey.export({ format: "der", type: "pkcs8" });
   const plain = new TextEncoder().encode(
-    JSON.stringify({ v: 1, purpose: options.purpose, generation, pkcs8: pkcs8.toString("base64") }),
+    JSON.stringify({
+      v: 1,
+      algorithm,
+      purpose: options.purpose,
+      generation,
+      pkcs8: pkcs8.toString("base64"),
+    }),
   );
   pkcs8.fill(0);
   const sealed = await sealWith(attester, plain, {
@@ -75,14 +118,17 @@ export async function generateAttestedKey(attester: Attester, options: KeygenOpt
   const keyId = sha256(spki);
   return {
     sealed,
-    key: { privateKey, spki, keyId, purpose: options.purpose, generation },
+    key: { privateKey, spki, keyId, algorithm, purpose: options.purpose, generation },
     bundle: {
       purpose: options.purpose,
       generation,
-      algorithm: "ES256",
+      algorithm,
       publicKey: spki,
       keyId,
-      evidence: { format: evidence.kind, quote: evidence.quote },
+      evidence:
+        customClaims === undefined
+          ? { format: evidence.kind, quote: evidence.quote }
+          : { format: "oe-custom-claims", quote: evidence.quote, customClaims },
       ...(options.collateral === undefined ? {} : { collateral: options.collateral }),
       createdAt: (options.now ?? new Date()).toISOString(),
     },
@@ -96,7 +142,7 @@ export async function generateAttestedKey(attester: Attester, options: KeygenOpt
  */
 export async function unsealSigningKey(attester: Attester, sealed: Uint8Array): Promise<SigningKey> {
   const plain = await unsealWith(attester, sealed, { aad: SEAL_AAD });
-  let doc: { v?: unknown; purpose?: unknown; generation?: unknown; pkcs8?: unknown };
+  let doc: { v?: unknown; algorithm?: unknown; purpose?: unknown; generation?: unknown; pkcs8?: unknown };
   try {
     doc = JSON.parse(new TextDecoder().decode(plain));
   } catch {
@@ -115,7 +161,18 @@ export async function unsealSigningKey(attester: Attester, sealed: Uint8Array): 
   const privateKey = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
   der.fill(0);
   const spki = new Uint8Array(createPublicKey(privateKey).export({ format: "der", type: "spki" }));
-  return { privateKey, spki, keyId: sha256(spki), purpose: doc.purpose, generation: doc.generation };
+  // Keys sealed before algorithms were recorded are ES256.
+  const algorithm = KEY_ALGORITHMS.find((a) => a === (doc.algorithm ?? "ES256"));
+  if (algorithm === undefined)
+    throw new KeywardError("ERR_SEALED_BLOB_INVALID", "sealed signing key: an unknown algorithm");
+  return {
+    privateKey,
+    spki,
+    keyId: sha256(spki),
+    algorithm,
+    purpose: doc.purpose,
+    generation: doc.generation,
+  };
 }
 
 /** The hex key id, as bundles and registries name a key. */

@@ -5,6 +5,7 @@
  * @module
  */
 import { sign } from "node:crypto";
+import { KeywardError } from "@keyward/attest/errors";
 import {
   coseProtectedHeader,
   coseSign1ToBeSigned,
@@ -18,6 +19,11 @@ import type { SigningKey } from "./key.ts";
  * key id as kid, a DER signature over SHA-256(data), or raw r ‖ s (64 bytes).
  */
 export function signData(key: SigningKey, data: Uint8Array, format: SignatureFormat): Uint8Array {
+  if (key.algorithm !== "ES256")
+    throw new KeywardError(
+      "ERR_INPUT_INVALID",
+      `this key is for ${key.algorithm} encryption, not for signing`,
+    );
   if (format === "cose") {
     const protectedBytes = coseProtectedHeader(key.keyId);
     const tbs = coseSign1ToBeSigned(protectedBytes, data);
