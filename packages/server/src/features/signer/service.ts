@@ -59,7 +59,10 @@ export function signerServices(ctx: FeatureContext, registry: DeviceRegistry): R
         const bundle = parseKeyBundle(new TextDecoder("utf-8", { fatal: true }).decode(r.bundle));
         attested = await verifyKeyBundle(bundle, (quote) => ctx.trust.verifyQuote(quote, ctx.now()));
         if (attested.algorithm !== "ES256")
-          throw new KeywardError("ERR_SIGNER_KEY_INVALID", `a device key signs readings (ES256), not ${attested.algorithm}`);
+          throw new KeywardError(
+            "ERR_SIGNER_KEY_INVALID",
+            `a device key signs readings (ES256), not ${attested.algorithm}`,
+          );
       } catch (e) {
         // Refused before the gate (no verified caller): audited here with the same fields.
         ctx.logger.warn({ event: "signer.register.refused", device, code: codeOf(e) }, "key bundle refused");
