@@ -275,7 +275,8 @@ function* walk(root: string, dir: string): Generator<string> {
     if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
     const path = `${dir}/${entry.name}`;
     if (entry.isDirectory()) {
-      if (entry.name !== "gen") yield* walk(root, path);
+      // gen/: generated code; dist/: a package build, there only while `npm pack` runs.
+      if (entry.name !== "gen" && entry.name !== "dist") yield* walk(root, path);
     } else if (path.endsWith(".ts")) yield path;
   }
 }

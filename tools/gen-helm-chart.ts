@@ -88,7 +88,7 @@ if (process.argv.includes("--check")) {
   for (const rel of walk(CHART)) if (!files.has(rel)) problems.push(`${rel} (not generated)`);
   if (problems.length > 0) {
     process.stderr.write(
-      `the Helm chart is stale (${problems.join(", ")}): run node tools/gen-helm-chart.ts\n`,
+      `the Helm chart is stale (${problems.join(", ")}): run node --conditions=keyward-source tools/gen-helm-chart.ts\n`,
     );
     process.exitCode = 1;
   }
