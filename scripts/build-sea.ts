@@ -41,7 +41,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import * as esbuild from "esbuild";
@@ -117,6 +117,8 @@ export async function buildSea(
       await bundleEsm({ [name]: file }, dirname(bundled), false);
       assets[`thread/${name}.mjs`] = bundled;
     }
+    // Native addons (e.g. @node-rs/argon2's): carried as assets, loaded by nativeAddons' stub.
+    for (const file of inputs.filter((f) => f.endsWith(".node"))) assets[`addon/${basename(file)}`] = file;
     for (const [name, dir] of findDirectories(inputs)) {
       for (const file of walk(dir)) assets[`dir/${name}/${relative(dir, file).split(sep).join("/")}`] = file;
     }
@@ -185,6 +187,7 @@ async function bundleMain(spec: Target, outfile: string): Promise<string[]> {
     // pg loads its optional native binding only when asked for (pg.native), which Keyward never does.
     external: ["pg-native"],
     define: { "import.meta.url": "__keywardImportMetaUrl" },
+    plugins: [nativeAddons],
     // In a SEA's main script `require` loads built-ins only and `__filename` is the executable.
     banner: { js: 'var __keywardImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   });
@@ -192,6 +195,45 @@ async function bundleMain(spec: Target, outfile: string): Promise<string[]> {
     .filter((f) => !f.startsWith("<"))
     .map((f) => resolve(ROOT, f));
 }
+
+/**
+ * A native addon (`.node`) cannot be bundled, and a SEA's `require` loads built-ins only. Each
+ * addon the bundle reaches becomes a stub that loads it with `process.dlopen` when first required:
+ * from beside the executable when a deployment ships it there (an image with a read-only root),
+ * otherwise from the SEA's asset `addon/NAME`, written once into a fresh private directory
+ * (mkdtemp, 0700; the file 0500, created with O_EXCL) that is removed as soon as it is loaded
+ * (the mapping stays).
+ */
+const nativeAddons: esbuild.Plugin = {
+  name: "native-addons",
+  setup(build) {
+    build.onLoad({ filter: /\.node$/ }, (args) => {
+      const name = JSON.stringify(basename(args.path));
+      return {
+        loader: "js",
+        // The file is an input of the build (the metafile lists it), so buildSea packs it as an asset.
+        watchFiles: [args.path],
+        contents: `
+var fs = require("node:fs"), os = require("node:os"), path = require("node:path");
+var beside = path.join(path.dirname(process.execPath), ${name});
+var m = { exports: {} };
+if (fs.existsSync(beside)) process.dlopen(m, beside);
+else {
+  var dir = fs.mkdtempSync(path.join(os.tmpdir(), "keyward-addon-"));
+  try {
+    var file = path.join(dir, ${name});
+    fs.writeFileSync(file, new Uint8Array(require("node:sea").getRawAsset("addon/" + ${name})), { mode: 0o500, flag: "wx" });
+    process.dlopen(m, file);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+module.exports = m.exports;
+`,
+      };
+    });
+  },
+};
 
 /** `startThread("NAME", new URL("REL", import.meta.url))` calls in `inputs` → NAME → module file. */
 export function findThreads(inputs: readonly string[]): Map<string, string> {
@@ -285,12 +327,14 @@ function sourceFile(specifier: string): string {
 
 /** A package's importable specifiers: every subpath of its `exports` (no patterns, no package.json). */
 function subpathSpecifiers(pkg: string): string[] {
-  const [scope = "", name = "", ...sub] = pkg.split("/");
-  const base = `${scope}/${name}`;
-  if (sub.length > 0) return [pkg];
-  const manifest = JSON.parse(
-    readFileSync(join(ROOT, "node_modules", scope, name, "package.json"), "utf8"),
-  ) as { exports?: string | Record<string, unknown> };
+  // A scoped name has two parts (@scope/name), an unscoped one one; anything after is a subpath.
+  const parts = pkg.split("/");
+  const nameParts = pkg.startsWith("@") ? 2 : 1;
+  const base = parts.slice(0, nameParts).join("/");
+  if (parts.length > nameParts) return [pkg];
+  const manifest = JSON.parse(readFileSync(join(ROOT, "node_modules", base, "package.json"), "utf8")) as {
+    exports?: string | Record<string, unknown>;
+  };
   const exports = manifest.exports;
   if (exports === undefined || typeof exports === "string") return [base];
   const keys = Object.keys(exports);

@@ -13,7 +13,6 @@
  * @module
  */
 import { hkdfSync, randomBytes } from "node:crypto";
-import { hash, verify } from "@node-rs/argon2";
 
 /** `Algorithm.Argon2id` of @node-rs/argon2 (an ambient const enum, not importable under type stripping). */
 const ARGON2ID = 2;
@@ -57,6 +56,9 @@ export async function passwordHasher(pepper: Uint8Array, concurrency = 2): Promi
       waiting.shift()?.();
     }
   };
+  // Loaded on first use: a native addon that a service without the licensing listener (and its
+  // single executable, which carries the addon as an asset) never needs to load.
+  const { hash, verify } = await import("@node-rs/argon2");
   const options = { ...ARGON2_PARAMS, secret };
   const dummy = await hash(randomBytes(32).toString("base64"), options);
   return {
