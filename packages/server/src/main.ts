@@ -64,7 +64,9 @@ import { type ReadinessCheck, startOpsServer } from "./ops/health.ts";
 import { createLogger, type ServiceLogger } from "./ops/logs.ts";
 import { Metrics } from "./ops/metrics.ts";
 import type { Option } from "./ops/options.ts";
+import { type GuardedStore, guardStore } from "./store/availability.ts";
 import type { Store } from "./store/contract.ts";
+import { asStoreError } from "./store/faults.ts";
 import type { MigrationSet } from "./store/migrations.ts";
 import { openStore as openEngine } from "./store/open.ts";
 
@@ -109,8 +111,12 @@ export function loadServiceConfig(
 }
 
 /** The configured store, migrated (the core schema and every feature's tables). */
-export function openStore(config: Pick<ServiceConfig, "dataDir" | "database">): Promise<Store> {
-  return openEngine(config.dataDir, config.database, FEATURE_MIGRATIONS);
+export async function openStore(config: Pick<ServiceConfig, "dataDir" | "database">): Promise<Store> {
+  try {
+    return await openEngine(config.dataDir, config.database, FEATURE_MIGRATIONS);
+  } catch (e) {
+    throw asStoreError(e); // a database that cannot be opened or migrated names its cause
+  }
 }
 
 /** A running service. */
@@ -242,8 +248,15 @@ export async function runService(
       ? await simulationMode(config)
       : await hardwareMode(config, options, metrics);
     opened.push(() => masterKey.fill(0));
-    const store = await openStore(config);
+    const store = guardStore(await openStore(config), {
+      onFault: (operation, cause) =>
+        logger.error({ event: "store.unavailable", operation, cause }, `the store cannot commit: ${cause}`),
+      onRecovered: () => logger.info({ event: "store.recovered" }, "the store commits again"),
+    });
     opened.push(() => store.close());
+    // A store that cannot commit refuses the start (a read-only file, a full disk), instead of a
+    // service that answers every write with an error.
+    await store.health.probe();
     // Stored policies written before they were sealed (plaintext app tokens) are sealed now.
     const sealedNow = await sealStoredPolicies(store, masterKey);
     if (sealedNow > 0)
@@ -373,7 +386,12 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
     const services = runtimes.flatMap((r) => r.services ?? []);
     const on = (kind: RpcService["listener"]) => services.filter((s): s is RpcService => s.listener === kind);
     const checks: ReadinessCheck[] = [
-      { name: "store", check: async () => void (await store.readAudit(1, 1)) },
+      {
+        name: "store",
+        // A guarded store proves it commits; a bare one (tests composing a service) that it reads.
+        check: async () =>
+          "health" in store ? (store as GuardedStore).health.ready() : void (await store.readAudit(1, 1)),
+      },
       ...runtimes.flatMap((r) => r.readiness ?? []),
     ];
     const ready = readinessProbe({ checks, draining: () => draining });

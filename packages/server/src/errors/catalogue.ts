@@ -13,6 +13,7 @@ import { licensingCodes } from "./codes/licensing.ts";
 import { otpCodes } from "./codes/otp.ts";
 import { serviceCodes } from "./codes/service.ts";
 import { signerRegistryCodes } from "./codes/signer.ts";
+import { storeCodes } from "./codes/store.ts";
 import { vaultCodes } from "./codes/vault.ts";
 
 /** Every service code with its description and gRPC status. */
@@ -25,6 +26,7 @@ export const serviceCatalogue = {
   ...vaultCodes,
   ...signerRegistryCodes,
   ...licensingCodes,
+  ...storeCodes,
 } as const;
 
 /** A code of the service's catalogue. */

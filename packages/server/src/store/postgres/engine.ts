@@ -67,6 +67,9 @@ export async function openPostgresSql(options: PostgresStoreOptions): Promise<Sq
     max: options.poolSize ?? 10,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
+  // An idle client whose server went away emits "error" on the pool: without a listener that would
+  // end the process. The fault is reported by the next query that needs the server.
+  pool.on("error", () => undefined);
   if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   return {
     engine: "postgres",
@@ -74,6 +77,13 @@ export async function openPostgresSql(options: PostgresStoreOptions): Promise<Sq
     ...runnerOn(pool),
     async transaction(f) {
       const c = await pool.connect();
+      let broken: Error | undefined;
+      // A server that goes away while the client is checked out makes it emit "error" (the pool
+      // listens only to idle clients): the query in progress fails with the cause instead.
+      const lost = (e: Error) => {
+        broken = e;
+      };
+      c.on("error", lost);
       try {
         await c.query("BEGIN");
         await c.query("SELECT pg_advisory_xact_lock($1)", [WRITE_LOCK]);
@@ -81,10 +91,13 @@ export async function openPostgresSql(options: PostgresStoreOptions): Promise<Sq
         await c.query("COMMIT");
         return r;
       } catch (e) {
-        await c.query("ROLLBACK").catch(() => undefined);
+        await c.query("ROLLBACK").catch((r: Error) => {
+          broken = r; // the connection is gone: never hand it out again
+        });
         throw e;
       } finally {
-        c.release();
+        c.off("error", lost);
+        c.release(broken);
       }
     },
     close: () => pool.end(),

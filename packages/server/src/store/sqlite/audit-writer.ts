@@ -10,7 +10,8 @@ import type { Worker } from "node:worker_threads";
 import { KeywardError } from "@keyward/attest/errors";
 import { startThread } from "@keyward/platform/runtime";
 import type { AuditEntry, AuditEvent } from "../../audit/chain.ts";
-import type { AuditBatch, AuditBatchResult } from "./audit-writer-thread.ts";
+import type { AuditBatch, AuditBatchResult, AuditWriterData } from "./audit-writer-thread.ts";
+import { fileIdentity, fileUrl } from "./file-identity.ts";
 
 interface Waiting {
   readonly event: AuditEvent;
@@ -27,8 +28,12 @@ export class AuditWriter {
   #nextId = 1;
   #closing: Promise<void> | undefined;
 
+  readonly #identity: AuditWriterData["identity"];
+
+  /** `path`: the database, already created and migrated (the thread never creates one). */
   constructor(path: string) {
     this.#path = path;
+    this.#identity = fileIdentity(path);
   }
 
   /** Appends `event` (which happened at `at`); resolves with its entry once committed. */
@@ -69,16 +74,32 @@ export class AuditWriter {
   #thread(): Worker {
     if (this.#worker !== undefined) return this.#worker;
     // startThread: the same thread from sources and inside a single executable.
+    const data: AuditWriterData = {
+      path: this.#path,
+      url: fileUrl(this.#path).href,
+      identity: this.#identity,
+    };
     const worker = startThread("audit-writer", new URL("./audit-writer-thread.ts", import.meta.url), {
-      workerData: { path: this.#path },
+      workerData: data,
     });
     worker.unref();
     worker.on("message", (r: AuditBatchResult) => {
       const batch = this.#inFlight ?? [];
       this.#inFlight = undefined;
       if ("error" in r) {
-        const e = new KeywardError("ERR_INTERNAL", `audit append failed: ${r.error}`);
+        const e =
+          r.fault === undefined
+            ? new KeywardError("ERR_INTERNAL", `audit append failed: ${r.error}`)
+            : new KeywardError("ERR_STORE_UNAVAILABLE", `the store cannot commit: ${r.fault}`, {
+                detail: { reason: r.fault },
+              });
         for (const w of batch) w.reject(e);
+        // A connection that met a fault stays unusable (SQLite keeps a read-only file read-only):
+        // the next append starts a thread with a fresh one.
+        if (r.fault !== undefined) {
+          this.#worker = undefined;
+          void worker.terminate();
+        }
       } else {
         for (const [i, w] of batch.entries()) w.resolve(r.entries[i] as AuditEntry);
       }
