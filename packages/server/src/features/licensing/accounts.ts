@@ -70,22 +70,6 @@ const newId = () => randomBytes(16).toString("hex");
 export function accounts(d: AccountsDeps): Accounts {
   const { sql } = d;
 
-  async function issue(user: string, family: string, tx = sql as Pick<Sql, "run">): Promise<Tokens> {
-    const refreshToken = newToken();
-    await tx.run(
-      "INSERT INTO licensing_refresh_tokens (hash, family, spent, created_at) VALUES (?, ?, 0, ?)",
-      [hashOf(refreshToken), family, d.now().getTime()],
-    );
-    const row = await sql.get("SELECT expires_at FROM licensing_families WHERE id = ?", [family]);
-    const left = Math.max(0, Math.floor((Number(row?.expires_at ?? 0) - d.now().getTime()) / 1000));
-    return {
-      accessToken: await d.tokens.issue(user, family, d.accessTtl),
-      expiresIn: d.accessTtl,
-      refreshToken,
-      refreshExpiresIn: left,
-    };
-  }
-
   const refuse = (why: string) => new KeywardError("ERR_LICENSING_REFRESH_INVALID", `refresh token: ${why}`);
 
   return {
@@ -105,13 +89,19 @@ export function accounts(d: AccountsDeps): Accounts {
       userName(user);
       // A password beyond the bounds cannot be a user's: refused before any work, as malformed.
       checkPassword(password);
-      await d.throttle.attempt(user, clientAddress);
       const row = await sql.get("SELECT password_hash, otp_account FROM licensing_users WHERE name = ?", [
         user,
       ]);
       const phc = typeof row?.password_hash === "string" ? row.password_hash : undefined;
-      if (!(await d.hasher.verify(phc, password)))
-        throw new KeywardError("ERR_LICENSING_LOGIN_FAILED", "wrong user name or password");
+      // Check, verify and count a failure in one hashing slot (throttle.ts).
+      const { failures } = await d.hasher.slot(async () => {
+        const seen = await d.throttle.check(user, clientAddress);
+        if (!(await d.hasher.verify(phc, password))) {
+          await d.throttle.failed(user, clientAddress);
+          throw new KeywardError("ERR_LICENSING_LOGIN_FAILED", "wrong user name or password");
+        }
+        return seen;
+      });
       const account = String(row?.otp_account ?? "");
       if (account !== "") {
         if (otp === "")
@@ -127,13 +117,27 @@ export function accounts(d: AccountsDeps): Accounts {
           );
         await d.verifyCode(presented, { action: "licensing.login", clientAddress });
       }
-      await d.throttle.succeeded(user, clientAddress);
       const family = newId();
-      await sql.run(
-        "INSERT INTO licensing_families (id, user_name, expires_at, revoked_at, revoke_reason) VALUES (?, ?, ?, 0, '')",
-        [family, user, d.now().getTime() + d.refreshTtl * 1000],
-      );
-      return issue(user, family);
+      const refreshToken = newToken();
+      const nowMs = d.now().getTime();
+      // One commit: the counters cleared (when there were failures), the session and its first token.
+      await sql.transaction(async (tx) => {
+        if (failures) await d.throttle.clear(tx, user, clientAddress);
+        await tx.run(
+          "INSERT INTO licensing_families (id, user_name, expires_at, revoked_at, revoke_reason) VALUES (?, ?, ?, 0, '')",
+          [family, user, nowMs + d.refreshTtl * 1000],
+        );
+        await tx.run(
+          "INSERT INTO licensing_refresh_tokens (hash, family, spent, created_at) VALUES (?, ?, 0, ?)",
+          [hashOf(refreshToken), family, nowMs],
+        );
+      });
+      return {
+        accessToken: await d.tokens.issue(user, family, d.accessTtl),
+        expiresIn: d.accessTtl,
+        refreshToken,
+        refreshExpiresIn: d.refreshTtl,
+      };
     },
 
     async refresh(refreshToken) {

@@ -6,7 +6,8 @@
  * (RFC 9106 §3.1): a stolen database alone does not allow offline guessing.
  *
  * Each hash needs 19 MiB and a core for ~10–50 ms: at most `concurrency` run at once (the rest
- * queue), so a login flood cannot exhaust memory. An unknown user name is verified against a dummy
+ * queue), so a login flood cannot exhaust memory. A login checks its throttling, verifies and
+ * records a failure inside one slot, so guesses cannot pile up past a lockout while they queue. An unknown user name is verified against a dummy
  * hash made at start with the same parameters, so the work — and the answer — does not depend on
  * whether the user exists.
  *
@@ -30,8 +31,13 @@ export const ARGON2_PARAMS = {
 export interface PasswordHasher {
   /** The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) of `password`. */
   hash(password: string): Promise<string>;
-  /** Whether `password` matches `phc` (a dummy hash when the user is unknown: same work, false). */
+  /**
+   * Whether `password` matches `phc` (a dummy hash when the user is unknown: same work, false).
+   * Not limited by itself: call it inside {@link PasswordHasher.slot}.
+   */
   verify(phc: string | undefined, password: string): Promise<boolean>;
+  /** Runs `work` in one of the `concurrency` hashing slots (the rest queue). */
+  slot<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** The pepper: 32 bytes from the master key. */
@@ -63,10 +69,10 @@ export async function passwordHasher(pepper: Uint8Array, concurrency = 2): Promi
   const dummy = await hash(randomBytes(32).toString("base64"), options);
   return {
     hash: (password) => limited(() => hash(password, options)),
-    verify: (phc, password) =>
-      limited(async () => {
-        const matches = await verify(phc ?? dummy, password, { secret }).catch(() => false);
-        return phc !== undefined && matches;
-      }),
+    async verify(phc, password) {
+      const matches = await verify(phc ?? dummy, password, { secret }).catch(() => false);
+      return phc !== undefined && matches;
+    },
+    slot: limited,
   };
 }
