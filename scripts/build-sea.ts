@@ -63,9 +63,12 @@ export const TARGETS: Readonly<Record<string, Target>> = {
       "@keyward/platform",
       "@keyward/proto",
       "@keyward/channels",
+      "@keyward/client",
       "@bufbuild/protobuf",
       "@connectrpc/connect",
       "@connectrpc/connect-node",
+      // @keyward/client opens the challenge path's JWEs with it
+      "jose",
       // otpqr (`keyward demo otp`)
       "otpauth",
       "qrcode",

@@ -3,7 +3,7 @@
  *
  * - the verification library is pure, only its crypto/ and x509/ call node:crypto, appraisal
  *   never re-verifies, and it never reads the clock, the environment or Math.random;
- * - packages depend downwards (attest, proto → platform → channels → server → cli) and meet only
+ * - packages depend downwards (attest, proto → platform → channels → client, server → cli) and meet only
  *   through their `exports` maps; enclave apps (examples/) and channels carry no database driver,
  *   logger or YAML;
  * - inside the server, layers import downwards only (errors → audit → store → ops → kernel →
@@ -43,9 +43,9 @@ const SPECIFIER_RULES: readonly Rule[] = [
     why: "appraisal decides on claims; it never re-verifies",
   },
   {
-    files: /^(packages\/channels\/src\/|examples\/)/,
-    forbid: /^(@keyward\/(server|cli)|pg$|pino$|yaml$)/,
-    why: "enclave apps and @keyward/channels need no database driver, logger or YAML: attest, platform, channels and proto only",
+    files: /^(packages\/channels\/src\/|packages\/client\/src\/|examples\/)/,
+    forbid: /^(@keyward\/(server|cli)(\/|$)|pg$|pino$|yaml$)/,
+    why: "enclave apps, @keyward/channels and @keyward/client need no database driver, logger or YAML: attest, platform, channels, proto and client only",
   },
   {
     // Test files are skipped (see checkArchitecture), so this holds for product code only.
@@ -66,6 +66,7 @@ const PACKAGE_RANK: Readonly<Record<string, number>> = {
   proto: 0,
   platform: 1,
   channels: 2,
+  client: 3,
   server: 3,
   cli: 4,
 };
@@ -144,7 +145,7 @@ export function checkArchitecture(root: string): string[] {
         const b = PACKAGE_RANK[targetPkg];
         if (a !== undefined && b !== undefined && b >= a)
           problems.push(
-            `${file}: imports @keyward/${targetPkg} — dependencies point down (attest, proto → platform → channels → server → cli)`,
+            `${file}: imports @keyward/${targetPkg} — dependencies point down (attest, proto → platform → channels → client, server → cli)`,
           );
       }
       serverRules(file, target, problems);

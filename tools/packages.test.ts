@@ -10,7 +10,7 @@
  * is gone, the install falls back to `--prefer-offline` (the registry, for what is missing).
  */
 import assert from "node:assert/strict";
-import { type SpawnSyncReturns, spawnSync } from "node:child_process";
+import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   existsSync,
@@ -25,6 +25,8 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { SIM_SERVICE_MEASUREMENT } from "../packages/server/src/kernel/trust.ts";
+import { hex, mr, seedPolicy, startFixture } from "../packages/server/test/service/helpers.ts";
 import { workspaces } from "./build-packages.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -160,6 +162,31 @@ console.log(
     verifier: typeof verifier,
   }),
 );
+`;
+
+// An enclave app as a user writes it with the installed @keyward/client: one call, the service
+// verified against its expected measurement, the secret printed (a test value).
+const CLIENT_APP = `import { getSecrets, serverTrust } from "@keyward/client";
+import { loadSimPlatform, simulatedPlatformAttester } from "@keyward/platform/sim";
+
+const [server = "", simDir = "", serviceMr = "", appMr = ""] = process.argv.slice(2);
+const platform = loadSimPlatform(simDir);
+const verifyServer = serverTrust({
+  policy: { id: "keyward", platforms: ["simulated"], mrEnclave: [serviceMr] },
+  simulation: { rootPem: platform.rootCertificatePem, collateralJson: platform.collateralJson("sgx") },
+});
+const attester = simulatedPlatformAttester(platform, {
+  mrEnclave: Buffer.from(appMr, "hex"),
+  mrSigner: new Uint8Array(32).fill(0x55),
+  isvProdId: 1,
+  isvSvn: 1,
+});
+try {
+  const secrets = await getSecrets({ server, names: ["master_key"], verifyServer, attester, retry: { attempts: 2 } });
+  console.log(JSON.stringify({ path: secrets.path, value: new TextDecoder().decode(secrets.values.master_key) }));
+} catch (e) {
+  console.log(JSON.stringify({ code: (e as { code?: string }).code }));
+}
 `;
 
 describe("packages install from npm", { timeout: 15 * 60_000 }, () => {
@@ -396,5 +423,63 @@ describe("packages install from npm", { timeout: 15 * 60_000 }, () => {
     const signing = keyward(["demo", "signing", "--json"]);
     assert.equal(signing.status, 0, said(signing));
     assert.equal((JSON.parse(signing.stdout) as { ok: boolean }).ok, true);
+  });
+
+  it("gets a secret from a running service with the installed @keyward/client, on both paths", async () => {
+    writeFileSync(join(project, "client-app.ts"), CLIENT_APP);
+    writeFileSync(
+      join(project, "tsconfig.client.json"),
+      JSON.stringify({
+        compilerOptions: {
+          module: "nodenext",
+          target: "es2022",
+          strict: true,
+          noEmit: true,
+          types: ["node"],
+        },
+        files: ["client-app.ts"],
+      }),
+    );
+    const tsc = run(
+      process.execPath,
+      [join(project, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.client.json"],
+      project,
+      env,
+    );
+    assert.equal(tsc.status, 0, said(tsc));
+    const f = await startFixture([seedPolicy("app", 0xc1)]);
+    try {
+      // The app runs as its own process (spawned without blocking this one, which serves it).
+      const app = (server: string, m: number) =>
+        new Promise<Record<string, unknown>>((resolve, reject) => {
+          const child = spawn(
+            process.execPath,
+            ["client-app.ts", server, join(f.dir, "sim"), hex(SIM_SERVICE_MEASUREMENT), hex(mr(m))],
+            { cwd: project, env },
+          );
+          let out = "";
+          child.stdout.on("data", (c) => (out += c));
+          child.stderr.on("data", (c) => (out += c));
+          child.once("error", reject);
+          child.once("exit", () => {
+            try {
+              resolve(JSON.parse(out) as Record<string, unknown>);
+            } catch {
+              reject(new Error(out));
+            }
+          });
+        });
+      assert.deepEqual(await app(`127.0.0.1:${f.running.port}`, 0xc1), {
+        path: "mutual",
+        value: "s3cr3t-image-key",
+      });
+      assert.deepEqual(await app(`127.0.0.1:${f.running.challengePort}`, 0xc1), {
+        path: "challenge",
+        value: "s3cr3t-image-key",
+      });
+      assert.deepEqual(await app(`127.0.0.1:${f.running.port}`, 0xee), { code: "ERR_SERVICE_DENIED" });
+    } finally {
+      await f.service.close();
+    }
   });
 });

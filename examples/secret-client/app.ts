@@ -1,48 +1,33 @@
 /**
- * An enclave app that gets its secrets from Keyward: it makes an RA-TLS client certificate from its
- * own evidence, verifies the service's evidence (simulated platform root, the service's expected
- * MRENCLAVE), calls SecretProvisioningService.GetSecrets and prints a redacted confirmation.
+ * An enclave app that gets its secrets from Keyward with @keyward/client: one call attests (its
+ * RA-TLS certificate from its own evidence, or the challenge path where the address is the
+ * challenge listener), verifies the service's evidence (the simulated platform's root, the
+ * service's expected MRENCLAVE) and returns the granted secrets. It prints a redacted
+ * confirmation.
  *
  * Arguments: HOST PORT SIM-DIR SERVICE-MRENCLAVE-HEX
  */
-import { createClient } from "@connectrpc/connect";
-import { policyFromObject } from "@keyward/attest/appraisal";
-import { createDcapVerifier, parseCollateralJson } from "@keyward/attest/dcap";
-import { verifyRaTlsCertificate } from "@keyward/attest/ratls";
-import { parsePemCertificates } from "@keyward/attest/x509";
-import { createRaTlsGrpcTransport } from "@keyward/channels/grpc";
-import { createPeerVerifier } from "@keyward/channels/tls";
-import { openAttester } from "@keyward/platform/enclave";
-import { issueRaTlsCertificate } from "@keyward/platform/ratls";
+import { getSecrets, serverTrust } from "@keyward/client";
 import { loadSimPlatform } from "@keyward/platform/sim";
-import { SecretProvisioningService } from "@keyward/proto/keyward/v1";
 
 const [host = "127.0.0.1", port = "0", simDir = "", serviceMr = ""] = process.argv.slice(2);
 try {
   const platform = loadSimPlatform(simDir);
-  const root = parsePemCertificates(platform.rootCertificatePem)[0];
-  if (root === undefined) throw new Error("no simulation root");
-  const verifier = createDcapVerifier({ anchors: [{ certificate: root, platform: "simulated" }] });
-  const collateral = parseCollateralJson(platform.collateralJson("sgx"));
-  const policy = policyFromObject(
-    { id: "keyward-service", platforms: ["simulated"], mrEnclave: [serviceMr] },
-    "app",
-  );
-  const credential = await issueRaTlsCertificate({ attester: openAttester() });
-  const { transport } = await createRaTlsGrpcTransport({
-    host,
-    port: Number(port),
-    credential,
-    peerVerifier: createPeerVerifier({
-      verify: (der, at) => verifyRaTlsCertificate(der, { verifier, collateral, at, policy }),
-    }),
+  const verifyServer = serverTrust({
+    policy: { id: "keyward-service", platforms: ["simulated"], mrEnclave: [serviceMr] },
+    simulation: { rootPem: platform.rootCertificatePem, collateralJson: platform.collateralJson("sgx") },
   });
-  const response = await createClient(SecretProvisioningService, transport).getSecrets({});
+  const secrets = await getSecrets({ server: { host, port: Number(port) }, verifyServer });
   // Redacted: names, versions and sizes only — never the values.
   console.log(
     JSON.stringify({
-      policy: response.policyId,
-      secrets: response.secrets.map((s) => ({ name: s.name, version: s.version, bytes: s.value.byteLength })),
+      policy: secrets.policyId,
+      path: secrets.path,
+      secrets: Object.entries(secrets.values).map(([name, value]) => ({
+        name,
+        version: secrets.versions[name],
+        bytes: value.byteLength,
+      })),
     }),
   );
   process.exit(0);

@@ -14,16 +14,16 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { connect } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { appraise } from "@keyward/attest/appraisal";
 import { collateralProviderFor } from "@keyward/channels/collateral";
-import { SECRET_PROVISION_REQUEST, SECRET_PROVISION_RESPONSE } from "@keyward/channels/gramine";
+import { SECRET_PROVISION_REQUEST } from "@keyward/channels/gramine";
 import { issueRaTlsCertificate } from "@keyward/platform/ratls";
 import { simulatedPlatformAttester } from "@keyward/platform/sim";
 import { pickGramineSecret } from "../../src/features/gramine/grants.ts";
 import { hardwareTrust } from "../../src/kernel/trust.ts";
 import { POLICY_READER } from "../../src/main.ts";
+import { gramineSecretProvision, type SecretProvisionOutcome } from "./gramine-client.ts";
 import { hex, mr, seedPolicy, startFixture } from "./helpers.ts";
 import { makeTestTls } from "./tls-ca.ts";
 
@@ -69,45 +69,20 @@ function gramineCredential(m: number, debug = false) {
   });
 }
 
-type Outcome = { readonly secret: Uint8Array } | { readonly refused: true };
+type Outcome = SecretProvisionOutcome;
 
-/**
- * `secret_provision_start` as the protocol specifies it: TLS with the server verified against
- * the CA chain and the host name, the request with its NUL, then the response header, the length
- * (network byte order) and exactly that many bytes. Anything else (a close, a reset, a short or
- * wrong header) is a refusal.
- */
-function gramineClient(
+const gramineClient = (
   credential: { certificatePem: string; keyPem: string },
   request: Uint8Array = SECRET_PROVISION_REQUEST,
-): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({
-      host: "127.0.0.1",
-      port,
-      servername: "localhost",
-      ca: tls.caPem,
-      cert: credential.certificatePem,
-      key: credential.keyPem,
-      minVersion: "TLSv1.2",
-    });
-    const chunks: Buffer[] = [];
-    socket.once("secureConnect", () => socket.write(request));
-    socket.on("data", (c: Buffer) => chunks.push(c));
-    const done = () => {
-      const got = Buffer.concat(chunks);
-      if (got.length === 0) return resolve({ refused: true });
-      const header = got.subarray(0, SECRET_PROVISION_RESPONSE.byteLength);
-      if (!header.equals(SECRET_PROVISION_RESPONSE)) return reject(new Error("wrong response header"));
-      const length = got.readUInt32BE(SECRET_PROVISION_RESPONSE.byteLength);
-      const secret = got.subarray(SECRET_PROVISION_RESPONSE.byteLength + 4);
-      if (secret.length !== length) return reject(new Error(`${secret.length} bytes, length said ${length}`));
-      resolve({ secret: new Uint8Array(secret) });
-    };
-    socket.once("close", done);
-    socket.once("error", () => undefined); // a reset is a refusal: "close" follows
+) =>
+  gramineSecretProvision({
+    host: "127.0.0.1",
+    port,
+    servername: "localhost",
+    ca: tls.caPem,
+    credential,
+    request,
   });
-}
 
 const text = (o: Outcome) => ("secret" in o ? Buffer.from(o.secret).toString("latin1") : "refused");
 
