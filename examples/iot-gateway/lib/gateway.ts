@@ -32,6 +32,7 @@ const OPTIONS = {
   collateral: { type: "string" },
   algorithm: { type: "string" },
   evidence: { type: "string" },
+  seconds: { type: "string" },
 } as const;
 
 /** Runs one gateway command; returns what it prints. */
@@ -85,6 +86,22 @@ export async function runGateway(argv: readonly string[]): Promise<Record<string
     const out = need(values.out, "out");
     writeFileSync(out, signData(key, data, format));
     return { signature: out, format, keyId: toHex(key.keyId), bytes: data.byteLength };
+  }
+  if (mode === "bench-sign") {
+    // Signatures per second in here, for `npm run bench` (bench/signer.bench.ts).
+    const format = (values.format ?? "cose") as SignatureFormat;
+    if (!SIGNATURE_FORMATS.includes(format)) throw usage("--format is cose, der or raw");
+    const key = await unsealSigningKey(attester, readSealedKey(need(values.key, "key")));
+    const data = readFileBounded(need(values.in, "in"), { kind: "signedData", what: "data to sign" });
+    const seconds = Math.min(Math.max(Number(values.seconds ?? "2"), 0.1), 60);
+    for (let i = 0; i < 50; i++) signData(key, data, format);
+    const start = performance.now();
+    let n = 0;
+    while (performance.now() - start < seconds * 1000) {
+      signData(key, data, format);
+      n++;
+    }
+    return { format, signatures: n, seconds: (performance.now() - start) / 1000 };
   }
   if (mode === "decrypt") {
     // A JWE made for this enclave's attested key (keyward signer encrypt) opens only in here.
