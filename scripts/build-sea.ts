@@ -74,6 +74,21 @@ export const TARGETS: Readonly<Record<string, Target>> = {
       "qrcode",
     ],
   },
+  // The confidential QR-code generator: its own simulated launcher and the app (examples/otpqr).
+  otpqr: {
+    bin: "examples/otpqr/bin/otpqr.ts",
+    enclaveLibraries: [
+      "@keyward/attest",
+      "@keyward/platform",
+      "@keyward/proto",
+      "@keyward/channels",
+      "@bufbuild/protobuf",
+      "@connectrpc/connect",
+      "@connectrpc/connect-node",
+      "otpauth",
+      "qrcode",
+    ],
+  },
 };
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
