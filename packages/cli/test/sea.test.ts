@@ -81,6 +81,16 @@ describe("keyward as a single executable", { timeout: 600_000 }, () => {
     assert.deepEqual(readdirSync(cwd), [], "the extracted quotes and app are removed");
   });
 
+  it("passes `keyward demo otp`: otpqr (otpauth, qrcode) from the executable's own libraries", () => {
+    const r = sea("demo", "otp");
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /all steps as expected/);
+    assert.match(r.stdout, /otpqr wrote the key URI to a new file, mode 0600/);
+    assert.match(r.stdout, /the same code again: ERR_OTP_REPLAYED/);
+    assert.doesNotMatch(r.stdout, /FAIL/);
+    assert.deepEqual(readdirSync(cwd), [], "the extracted app and the demo's files are removed");
+  });
+
   it("measures an enclave app exactly as the sources do", () => {
     const manifest = join(root, "examples/secret-client/app.toml");
     const r = sea("enclave", "measure", "--manifest", manifest, "--json");
