@@ -118,7 +118,7 @@ export async function secretProvisioningDemo(
       const ok = await run(appDir);
       check(
         ok.status === 0 && ok.out.includes('"master_key"') && ok.out.includes('"mutual"'),
-        `example app (@keyward/client) received its secret over mutual RA-TLS: ${ok.out || ok.err}`,
+        `example app received its secret (@keyward/client, mutual RA-TLS): ${ok.out || ok.err}`,
       );
       const viaChallenge = await run(appDir, service.challengePort);
       check(

@@ -75,7 +75,10 @@ describe("keyward as a single executable", { timeout: 600_000 }, () => {
     assert.match(r.stdout, /all verdicts as expected/);
     assert.match(r.stdout, /example app received its secret/);
     assert.match(r.stdout, /modified copy of the app refused: ERR_SERVICE_DENIED/);
-    assert.match(r.stdout, /audit chain verifies: 3 entries/);
+    assert.match(r.stdout, /took the challenge path/);
+    assert.match(r.stdout, /KBS guest received default\/demo\/image-key/);
+    assert.match(r.stdout, /a TD with another MRTD refused/);
+    assert.match(r.stdout, /audit chain verifies: 6 entries/);
     assert.doesNotMatch(r.stdout, /FAIL/);
     assert.doesNotMatch(r.stderr, /ExperimentalWarning/);
     assert.deepEqual(readdirSync(cwd), [], "the extracted quotes and app are removed");
