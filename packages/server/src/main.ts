@@ -24,6 +24,7 @@ import { licensingFeature } from "./features/licensing/feature.ts";
 import { otpFeature } from "./features/otp/feature.ts";
 import { secretsFeature } from "./features/secrets/feature.ts";
 import { signerFeature } from "./features/signer/feature.ts";
+import { Drain } from "./kernel/drain.ts";
 import { loadOrCreateKeyFile } from "./kernel/envelope.ts";
 import type { Feature, FeatureContext, FeatureRuntime, OwnListener } from "./kernel/feature.ts";
 import { createGate } from "./kernel/gate.ts";
@@ -58,7 +59,7 @@ import {
   simulationQuoteTrust,
   simulationTrust,
 } from "./kernel/trust.ts";
-import { CORE_OPTIONS, readServiceConfig, type ServiceConfig } from "./ops/config.ts";
+import { CORE_OPTIONS, readServiceConfig, type ServiceConfig, SHUTDOWN_GRACE } from "./ops/config.ts";
 import type { ConfigFile } from "./ops/config-file.ts";
 import { type ReadinessCheck, startOpsServer } from "./ops/health.ts";
 import { createLogger, type ServiceLogger } from "./ops/logs.ts";
@@ -320,19 +321,33 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
   const { config, masterKey, policies, logger } = parts;
   const now = options.now ?? (() => new Date());
   const metrics = parts.metrics ?? new Metrics();
-  const requests = requestObserver(logger, metrics);
+  const drain = new Drain();
+  const requests = requestObserver(logger, metrics, drain);
   // The kernel measures what it composes: store failures and the audit queue, verifications.
   const store = observeStore(parts.store, metrics);
   const trust: ServiceTrust = {
     ...parts.trust,
     verifyQuote: observeQuoteVerification(parts.trust.verifyQuote, metrics),
   };
-  const opened: { close(): Promise<void> }[] = [];
+  const opened: { stopAccepting?(): void; close(): Promise<void> }[] = [];
   const runtimes: FeatureRuntime[] = [];
-  let draining = false;
-  // Every part is closed even when one fails to (the first failure is reported once all are).
+  // SIGTERM: stop taking connections and requests (new ones: UNAVAILABLE, before any work), let
+  // those in flight finish within the grace period, then close every part, the store last. Every
+  // part is closed even when one fails to (the first failure is reported once all are).
   const shutdown = async () => {
-    draining = true;
+    if (!drain.draining) {
+      for (const l of opened) l.stopAccepting?.();
+      const graceSeconds = config.options.get(SHUTDOWN_GRACE);
+      const before = drain.inFlight;
+      const left = await drain.begin(graceSeconds * 1000);
+      if (left > 0)
+        logger.warn(
+          { event: "shutdown.grace.expired", inFlight: left, graceSeconds },
+          `shutdown: ${left} calls still in flight after ${graceSeconds} s are cut off`,
+        );
+      else if (before > 0)
+        logger.info({ event: "shutdown.drained", inFlight: before }, "shutdown: in-flight calls finished");
+    }
     const failures: unknown[] = [];
     const attempt = async (close: () => unknown) => {
       try {
@@ -387,6 +402,12 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
     const on = (kind: RpcService["listener"]) => services.filter((s): s is RpcService => s.listener === kind);
     const checks: ReadinessCheck[] = [
       {
+        name: "draining",
+        check: async () => {
+          if (drain.draining) throw new Error("shutting down");
+        },
+      },
+      {
         name: "store",
         // A guarded store proves it commits; a bare one (tests composing a service) that it reads.
         check: async () =>
@@ -394,7 +415,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
       },
       ...runtimes.flatMap((r) => r.readiness ?? []),
     ];
-    const ready = readinessProbe({ checks, draining: () => draining });
+    const ready = readinessProbe({ checks, draining: () => drain.draining });
     const service = await startServiceListener(
       on("service"),
       {
@@ -440,10 +461,11 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
             ),
             config.grpcHealthListen,
           );
-    if (grpcHealth !== undefined) opened.push(grpcHealth);
+    // Health and ops keep answering while the service drains (readiness then says "draining").
+    if (grpcHealth !== undefined) opened.push({ close: () => grpcHealth.close() });
     const ops =
       config.opsListen === undefined ? undefined : await startOpsServer(metrics, checks, config.opsListen);
-    if (ops !== undefined) opened.push(ops);
+    if (ops !== undefined) opened.push({ close: () => ops.close() });
     logger.info(
       {
         event: "listening",

@@ -24,9 +24,16 @@ export async function run({ values }: Parsed<typeof serve>): Promise<ExitCode> {
     startupFailed(createLogger, e);
     return exitCodeOf(e);
   }
+  // The first signal drains (the server's --shutdown-grace); a second one ends the process at once
+  // (the handlers are gone, so the default action applies).
   await new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
   });
   await running.shutdown();
   return EXIT.ok;

@@ -200,6 +200,11 @@ export const serve = {
       choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
       help: "least severe log lines written (default: info, one line per request)",
     },
+    "shutdown-grace": {
+      type: "string",
+      value: "SECONDS",
+      help: "on SIGTERM, how long in-flight calls get to finish while new ones are refused UNAVAILABLE (default 10)",
+    },
     "otp-admin-step-up": {
       type: "boolean",
       help: "admin changes need a one-time code (--otp ACCOUNT:CODE) from an account of the operator's role",

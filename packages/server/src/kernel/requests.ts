@@ -15,9 +15,10 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
-import { isKeywardError } from "@keyward/attest/errors";
+import { isKeywardError, KeywardError } from "@keyward/attest/errors";
 import type { ServiceLogger } from "../ops/logs.ts";
 import { type Metrics, secondsSince } from "../ops/metrics.ts";
+import type { Drain } from "./drain.ts";
 import type { Caller } from "./subject.ts";
 
 /** How a request ended: a gate decision, or (outside the gate) `ok` / `error`. */
@@ -69,8 +70,12 @@ export interface RequestObserver {
   finish(record: RequestRecord, error?: unknown): void;
 }
 
-/** An observer writing to `logger` and `metrics`. */
-export function requestObserver(logger: ServiceLogger, metrics: Metrics): RequestObserver {
+/**
+ * An observer writing to `logger` and `metrics`; with `drain`, it also admits each request (a
+ * request arriving while the service drains is refused, before any work, with
+ * ERR_SERVICE_SHUTTING_DOWN, and logged as such).
+ */
+export function requestObserver(logger: ServiceLogger, metrics: Metrics, drain?: Drain): RequestObserver {
   function finish(r: RequestRecord, error?: unknown): void {
     const code =
       r.code ?? (error === undefined ? undefined : isKeywardError(error) ? error.code : "ERR_INTERNAL");
@@ -107,6 +112,14 @@ export function requestObserver(logger: ServiceLogger, metrics: Metrics): Reques
         started: process.hrtime.bigint(),
         ...(start.operator === undefined ? {} : { operator: start.operator }),
       };
+      if (drain !== undefined && !drain.enter()) {
+        const refused = new KeywardError(
+          "ERR_SERVICE_SHUTTING_DOWN",
+          "the service is shutting down and did nothing with this request: retry",
+        );
+        finish(record, refused);
+        throw refused;
+      }
       try {
         const result = await current.run(record, run);
         finish(record);
@@ -114,6 +127,8 @@ export function requestObserver(logger: ServiceLogger, metrics: Metrics): Reques
       } catch (e) {
         finish(record, e);
         throw e;
+      } finally {
+        drain?.leave();
       }
     },
     finish,

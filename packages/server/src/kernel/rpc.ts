@@ -96,8 +96,15 @@ const mapped = (run: Run, method: string, observed: Observed | undefined) => {
   };
   if (observed === undefined) return call;
   const { listener, requests } = observed;
-  return (request: unknown, c: Call): Promise<unknown> =>
-    requests.observe({ listener, method, headers: c.headers, operator: c.operator }, () => call(request, c));
+  return async (request: unknown, c: Call): Promise<unknown> => {
+    try {
+      return await requests.observe({ listener, method, headers: c.headers, operator: c.operator }, () =>
+        call(request, c),
+      );
+    } catch (e) {
+      throw toConnectError(e); // a refusal by the observer itself (draining); mapped errors pass as they are
+    }
+  };
 };
 
 /** Registers `services` with Connect, every method observed and behind the error mapping. */

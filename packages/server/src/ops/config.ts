@@ -192,6 +192,21 @@ export const LOG_LEVEL = defineOption<LogLevel>({
   fallback: () => "info",
 });
 
+export const SHUTDOWN_GRACE = defineOption<number>({
+  key: "shutdownGrace",
+  flag: "shutdown-grace",
+  env: "KEYWARD_SHUTDOWN_GRACE",
+  kind: "string",
+  doc: "on SIGTERM: seconds in-flight calls get to finish (new ones are refused UNAVAILABLE) before the store closes (0–3600)",
+  defaultDoc: "10",
+  parse: (t) => {
+    const n = Number(t);
+    if (!/^\d+$/.test(t) || n > 3600) throw new Error("must be whole seconds from 0 to 3600");
+    return n;
+  },
+  fallback: () => 10,
+});
+
 /** The core options, in the order `--help` lists them. */
 export const CORE_OPTIONS: readonly Option<unknown>[] = [
   LISTEN,
@@ -208,6 +223,7 @@ export const CORE_OPTIONS: readonly Option<unknown>[] = [
   PCCS_URL,
   ATTESTER,
   LOG_LEVEL,
+  SHUTDOWN_GRACE,
 ];
 
 /** The configuration read at start: the core settings by name, and every option's value. */

@@ -59,4 +59,8 @@ export const serviceCodes = {
     status: Code.NotFound,
     doc: "The named policy, audit entry or key does not exist.",
   },
+  ERR_SERVICE_SHUTTING_DOWN: {
+    status: Code.Unavailable,
+    doc: "The service is shutting down and did nothing with this request: retry it (on another replica).",
+  },
 } as const satisfies Readonly<Record<`ERR_SERVICE_${string}`, CodeSpec>>;
