@@ -400,6 +400,14 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
 
     const services = runtimes.flatMap((r) => r.services ?? []);
     const on = (kind: RpcService["listener"]) => services.filter((s): s is RpcService => s.listener === kind);
+    // While draining, readiness answers "draining" at once: the other checks (a store probe that
+    // waits for a busy database) are not run then.
+    const unlessDraining = (c: ReadinessCheck): ReadinessCheck => ({
+      name: c.name,
+      check: async () => {
+        if (!drain.draining) await c.check();
+      },
+    });
     const checks: ReadinessCheck[] = [
       {
         name: "draining",
@@ -407,13 +415,15 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
           if (drain.draining) throw new Error("shutting down");
         },
       },
-      {
-        name: "store",
-        // A guarded store proves it commits; a bare one (tests composing a service) that it reads.
-        check: async () =>
-          "health" in store ? (store as GuardedStore).health.ready() : void (await store.readAudit(1, 1)),
-      },
-      ...runtimes.flatMap((r) => r.readiness ?? []),
+      ...[
+        {
+          name: "store",
+          // A guarded store proves it commits; a bare one (tests composing a service) that it reads.
+          check: async () =>
+            "health" in store ? (store as GuardedStore).health.ready() : void (await store.readAudit(1, 1)),
+        },
+        ...runtimes.flatMap((r) => r.readiness ?? []),
+      ].map(unlessDraining),
     ];
     const ready = readinessProbe({ checks, draining: () => drain.draining });
     const service = await startServiceListener(

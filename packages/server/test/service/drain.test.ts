@@ -152,12 +152,18 @@ describe("SIGTERM drains keyward serve", () => {
       const held = clients.map((c) => outcomeOf(c.getSecrets({})));
       // All of them admitted and waiting: their audit entries are queued, not committed.
       const queued = async () => {
-        const text = await (await fetch(`http://127.0.0.1:${s.opsPort}/metrics`)).text();
+        const text = await (
+          await fetch(`http://127.0.0.1:${s.opsPort}/metrics`, { signal: AbortSignal.timeout(2000) })
+        ).text();
         return Number(/^keyward_audit_queue_depth (\d+)/m.exec(text)?.[1] ?? 0) === clients.length;
       };
       await waitFor(queued);
       s.child.kill("SIGTERM");
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${s.opsPort}/readyz`)).status === 503);
+      await waitFor(
+        async () =>
+          (await fetch(`http://127.0.0.1:${s.opsPort}/readyz`, { signal: AbortSignal.timeout(2000) }))
+            .status === 503,
+      );
       const late = await Promise.all(clients.map((c) => outcomeOf(c.getSecrets({}))));
       assert.deepEqual(new Set(late), new Set(["Unavailable ERR_SERVICE_SHUTTING_DOWN"]));
       assert.equal(s.child.exitCode, null); // still draining: the held calls are not answered yet
