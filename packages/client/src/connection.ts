@@ -34,18 +34,28 @@ export function addressOf(server: ServerAddress): { host: string; port: number }
   return { host: m[1] ?? m[2] ?? "", port };
 }
 
-const credentials = new WeakMap<Attester, Promise<RaTlsCredential>>();
+/** How long one RA-TLS credential is used before a fresh quote replaces it (milliseconds). */
+const CREDENTIAL_LIFETIME_MS = 10 * 60_000;
+const credentials = new WeakMap<
+  Attester,
+  { readonly made: number; readonly credential: Promise<RaTlsCredential> }
+>();
 
-/** The app's RA-TLS credential from `attester` (one quote per attester and process). */
+/**
+ * The app's RA-TLS credential from `attester`: one quote per attester, reused for ten minutes (a
+ * long-running app's evidence stays fresh: a TCB recovery or a new quoting enclave shows in it).
+ */
 export function credentialOf(attester: Attester): Promise<RaTlsCredential> {
-  let c = credentials.get(attester);
-  if (c === undefined) {
-    c = issueRaTlsCertificate({ attester });
-    // A failed issue is not kept: the next call tries again.
-    c.catch(() => credentials.delete(attester));
-    credentials.set(attester, c);
-  }
-  return c;
+  const now = performance.now();
+  const cached = credentials.get(attester);
+  if (cached !== undefined && now - cached.made < CREDENTIAL_LIFETIME_MS) return cached.credential;
+  const credential = issueRaTlsCertificate({ attester });
+  // A failed issue is not kept: the next call tries again.
+  credential.catch(() => {
+    if (credentials.get(attester)?.credential === credential) credentials.delete(attester);
+  });
+  credentials.set(attester, { made: now, credential });
+  return credential;
 }
 
 const verifiers = new WeakMap<VerifyCertificate, PeerVerifier>();
