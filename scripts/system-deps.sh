@@ -9,7 +9,8 @@
 # (renders the Gramine manifest template as gramine-manifest does), python3-jwcrypto (a second,
 # independent JOSE implementation that opens the challenge path's JWEs), docker-registry and skopeo
 # (a real OCI registry on loopback, and an independent client that pushes images to it and fetches
-# back the cosign signatures `keyward signer sign-image` attaches).
+# back the cosign signatures `keyward signer sign-image` attaches), curl, jq and xxd (docs/http.md's
+# flow, run as written, and the challenge listener's HTTP/1.1 and HTTP/2 tests).
 # Does nothing when they are all present; needs root (or sudo) otherwise.
 set -euo pipefail
 need=()
@@ -29,6 +30,9 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 /usr/bin/python3 -c 'import jwcrypto.jwe' >/dev/null 2>&1 || need+=(python3-jwcrypto)
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v jq >/dev/null 2>&1 || need+=(jq)
+command -v xxd >/dev/null 2>&1 || need+=(xxd)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "system-deps: installing ${need[*]}" >&2
 sudo=""
