@@ -17,6 +17,12 @@ export const LIMITS = {
   maxSecretBytes: 1 << 20,
   /** A policy document put through the Admin service. */
   maxPolicyBytes: 1 << 16,
+  /**
+   * The largest request message on the Admin listener: a secret value at its limit with its name
+   * and framing. A larger message is refused from its length prefix (or Content-Length), before
+   * its body is read.
+   */
+  maxAdminMessageBytes: (1 << 20) + 64 * 1024,
   /** A DCAP quote on the challenge path. */
   maxQuoteBytes: 64 * 1024,
 } as const;

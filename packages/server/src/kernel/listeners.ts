@@ -172,6 +172,8 @@ export function startAdminListener(
     grpc: true,
     grpcWeb: false,
     connect: true,
+    // Operators are authenticated, but a mistaken 200 MB value must not be read whole to be refused.
+    readMaxBytes: LIMITS.maxAdminMessageBytes,
     contextValues: (req) => {
       const socket = (req as unknown as { socket: TLSSocket }).socket;
       const cert = socket.authorized ? socket.getPeerCertificate() : undefined;

@@ -348,4 +348,58 @@ describe("Admin listener", () => {
       "ERR_SERVICE_REQUEST_INVALID",
     );
   });
+
+  // A 200 MB put-secret was once read whole before it was refused. The request declares 200 MB in
+  // its gRPC length prefix and streams its body: the refusal must come after a few chunks.
+  it("refuses an over-limit request from its length prefix, before its body is read", async () => {
+    const port = running.adminPort ?? assert.fail("no admin listener");
+    const creds = loadAdminClientCredentials(dir);
+    const session = http2Connect(`https://localhost:${port}`, {
+      ca: creds.caPem,
+      cert: creds.certPem,
+      key: creds.keyPem,
+    });
+    try {
+      const stream = session.request({
+        ":path": "/keyward.v1.AdminService/PutSecret",
+        ":method": "POST",
+        "content-type": "application/grpc+proto",
+        te: "trailers",
+      });
+      const declared = 200 * 1024 * 1024;
+      const prefix = new Uint8Array(5);
+      new DataView(prefix.buffer).setUint32(1, declared);
+      let written = 0;
+      let status: string | undefined;
+      const answered = new Promise<void>((resolve) => {
+        stream.on("response", (h) => {
+          status ??= h["grpc-status"] as string | undefined;
+        });
+        stream.on("trailers", (h) => {
+          status ??= h["grpc-status"] as string | undefined;
+          resolve();
+        });
+        stream.on("close", () => resolve());
+        stream.on("error", () => resolve());
+      });
+      let done = false;
+      void answered.then(() => {
+        done = true;
+      });
+      stream.write(prefix);
+      const chunk = new Uint8Array(256 * 1024);
+      while (!done && written < 16 * 1024 * 1024) {
+        const more = stream.write(chunk);
+        written += chunk.byteLength;
+        if (!more) await Promise.race([new Promise((r) => stream.once("drain", r)), answered]);
+      }
+      assert.ok(done, `no answer after ${written} bytes of ${declared}: the body is being read`);
+      await answered;
+      assert.equal(status, "8", "RESOURCE_EXHAUSTED");
+      assert.ok(written < 16 * 1024 * 1024, `refused after ${written} bytes of ${declared}`);
+      stream.destroy();
+    } finally {
+      session.destroy();
+    }
+  });
 });
