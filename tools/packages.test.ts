@@ -292,6 +292,12 @@ describe("packages install from npm", { timeout: 15 * 60_000 }, () => {
       const files = new Set(p.files.map((f) => f.path));
       for (const f of ["package.json", "README.md", "LICENSE"])
         assert.ok(files.has(f), `${w.name} lacks ${f}`);
+      // `files` is an allow-list: nothing else from the working tree (data directories, fixtures).
+      assert.deepEqual(
+        [...files].filter((f) => !/^(dist|src|bin|proto)\/|^(package\.json|README\.md|LICENSE)$/.test(f)),
+        [],
+        `${w.name} ships files outside its allow-list`,
+      );
       assert.equal(
         readFileSync(join(w.dir, "LICENSE"), "utf8"),
         license,
