@@ -106,6 +106,7 @@ const CONSUMER = `import { appraise, policyFromObject } from "@keyward/attest/ap
 import { createDcapVerifier, parseCollateralJson, parseDcapQuote } from "@keyward/attest/dcap";
 import { isKeywardError, type ErrorCode } from "@keyward/attest/errors";
 import { createPeerVerifier, type PeerVerifier } from "@keyward/channels/tls";
+import { addressOf, getSecrets, type GetSecretsOptions } from "@keyward/client";
 import { readFileBounded, readTextBounded } from "@keyward/platform/io";
 import { initSimPlatform } from "@keyward/platform/sim";
 import { SecretProvisioningService } from "@keyward/proto/keyward/v1";
@@ -144,6 +145,7 @@ const verifier: PeerVerifier = createPeerVerifier({
     throw new Error("this consumer meets no peer");
   },
 });
+const options: Partial<GetSecretsOptions> = {};
 const vault = await startVaultContract();
 await vault.close();
 
@@ -160,6 +162,7 @@ console.log(
     codes: Object.keys(ALL_ERROR_DOCS).length,
     emptyChain: verifyChain([]).ok,
     verifier: typeof verifier,
+    client: [typeof getSecrets, addressOf("127.0.0.1:7000"), Object.keys(options).length],
   }),
 );
 `;
@@ -393,6 +396,7 @@ describe("packages install from npm", { timeout: 15 * 60_000 }, () => {
       codes: out.codes,
       emptyChain: true,
       verifier: "object",
+      client: ["function", { host: "127.0.0.1", port: 7000 }, 0],
     });
     assert.equal(typeof out.status, "number");
     assert.ok((out.codes as number) > 50, `only ${out.codes} error codes`);
