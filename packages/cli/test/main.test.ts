@@ -13,6 +13,33 @@ const dir = mkdtempSync(join(tmpdir(), "keyward-main-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("keyward command tree", () => {
+  it("runs as npm links it (bin/keyward.js) in a checkout without a build, without the source condition", () => {
+    // Scripts and tools call node_modules/.bin/keyward directly, not through npm or npx, so Node
+    // gets no --conditions=keyward-source from .npmrc; the bin must still run the command.
+    const linked = fileURLToPath(new URL("../bin/keyward.js", import.meta.url));
+    const v = fileURLToPath(new URL("../../attest/test/vectors/dcap/automata-sgx-v3/", import.meta.url));
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    delete env.npm_config_node_options;
+    const args = [
+      linked,
+      "quote",
+      "verify",
+      join(v, "quote.bin"),
+      "--collateral",
+      join(v, "collateral.json"),
+    ];
+    const r = spawnSync(process.execPath, [...args, "--at", "2025-08-15T05:45:00Z", "--json"], {
+      encoding: "utf8",
+      env,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).tcbStatus, "SWHardeningNeeded");
+    const version = spawnSync(process.execPath, [linked, "--version"], { encoding: "utf8", env });
+    assert.equal(version.status, 0, version.stderr);
+    assert.match(version.stdout, /^keyward \d+\.\d+\.\d+/);
+  });
+
   it("exits 2 on an unknown command and lists the commands", () => {
     const r = keyward("no-such-command");
     assert.equal(r.status, 2);
