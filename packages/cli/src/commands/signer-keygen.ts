@@ -22,7 +22,7 @@ export async function run({ values, json }: Parsed<typeof signerKeygen>): Promis
   if (json) printJson(r);
   else
     say(
-      `key ${String(r.keyId)} (${String(r.purpose)}, generation ${String(r.generation)}, sealed to ${String(r.sealPolicy)}) in ${out}`,
+      `key ${String(r.keyId)} (${String(r.algorithm)}, ${String(r.purpose)}, generation ${String(r.generation)}, sealed to ${String(r.sealPolicy)}) in ${out}`,
     );
   return EXIT.ok;
 }
