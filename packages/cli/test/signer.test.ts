@@ -88,6 +88,38 @@ describe("keyward signer", () => {
     );
   });
 
+  it("checks the key's enclave against the measurement rebuilt from the manifest, and against a SIGSTRUCT", () => {
+    const ok = keyward(
+      "signer",
+      "verify-bundle",
+      join(key, "bundle.json"),
+      "--policy",
+      policy,
+      "--trust-sim",
+      "--reference-manifest",
+      manifest,
+      "--json",
+    );
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    const sigstruct = fileURLToPath(
+      new URL("../../attest/test/vectors/sigstruct/auditee-hashmachine.sig", import.meta.url),
+    );
+    const other = keyward(
+      "signer",
+      "verify-bundle",
+      join(key, "bundle.json"),
+      "--policy",
+      policy,
+      "--trust-sim",
+      "--sigstruct",
+      sigstruct,
+      "--json",
+    );
+    assert.equal(other.status, 1);
+    assert.equal(errorCode(other), "ERR_MEASUREMENT_MISMATCH");
+    assert.deepEqual(JSON.parse(other.stdout).mismatched, ["mrEnclave", "mrSigner", "isvProdId"]);
+  });
+
   it("refuses the simulated platform unless trusted explicitly, and an enclave the policy does not name", () => {
     const untrusted = keyward(
       "signer",

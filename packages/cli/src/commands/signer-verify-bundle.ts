@@ -1,5 +1,6 @@
 import { toHex } from "@keyward/attest/bytes";
 import { KeywardError } from "@keyward/attest/errors";
+import { readFileBounded } from "@keyward/platform/io";
 import { required } from "../args.ts";
 import { EXIT, type ExitCode, printJson, reportRejection, say } from "../output.ts";
 import { checkBundle, readBundle } from "../signer-trust.ts";
@@ -37,6 +38,40 @@ export async function run({
     debug: c.debug,
     appraisal,
   };
+  // Reference values from the trusted source: a reproducible build (the manifest) or its SIGSTRUCT.
+  const references: { from: string; mrEnclave: Uint8Array; mrSigner: Uint8Array; isvProdId: number }[] = [];
+  if (values["reference-manifest"] !== undefined) {
+    const { loadManifest, measure } = await import("@keyward/platform/launcher");
+    references.push({
+      from: values["reference-manifest"],
+      ...measure(loadManifest(values["reference-manifest"])),
+    });
+  }
+  if (values.sigstruct !== undefined) {
+    const { parseSigstruct, verifySigstruct } = await import("@keyward/platform/sigstruct");
+    const s = parseSigstruct(readFileBounded(values.sigstruct, { kind: "evidence", what: "SIGSTRUCT" }));
+    verifySigstruct(s);
+    references.push({ from: values.sigstruct, ...s });
+  }
+  for (const ref of references) {
+    const mismatched =
+      c.tee !== "sgx"
+        ? ["tee"]
+        : [
+            toHex(c.mrEnclave) !== toHex(ref.mrEnclave) ? "mrEnclave" : "",
+            toHex(c.mrSigner) !== toHex(ref.mrSigner) ? "mrSigner" : "",
+            c.isvProdId !== ref.isvProdId ? "isvProdId" : "",
+          ].filter((f) => f !== "");
+    if (mismatched.length > 0)
+      return reportRejection(
+        new KeywardError(
+          "ERR_MEASUREMENT_MISMATCH",
+          `the key's enclave was not built from ${ref.from}: ${mismatched.join(", ")} differ`,
+        ),
+        json,
+        { ...result, mismatched },
+      );
+  }
   if (!appraisal.accepted) {
     const failed = appraisal.failed
       .map((f) => `${f.rule} (expected ${f.expected}, got ${f.actual})`)

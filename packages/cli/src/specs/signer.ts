@@ -116,6 +116,18 @@ export const signerVerifyBundle = {
   positionals: [{ name: "BUNDLE", help: "bundle.json of a key directory", file: "document" }],
   options: {
     policy: POLICY,
+    "reference-manifest": {
+      type: "string",
+      value: "FILE",
+      file: "manifest",
+      help: "also require the MRENCLAVE, MRSIGNER and ISVPRODID rebuilt from this manifest and its trusted files",
+    },
+    sigstruct: {
+      type: "string",
+      value: "FILE",
+      file: "evidence",
+      help: "also require the MRENCLAVE (ENCLAVEHASH), MRSIGNER and ISVPRODID of this verified SGX SIGSTRUCT",
+    },
     collateral: COLLATERAL,
     pccs: { type: "string", value: "URL", help: "fetch the collateral from this PCS or PCCS instead" },
     ...DCAP_TRUST,
