@@ -91,6 +91,15 @@ const asPostgres = (cmd: string, argv: string[]) => {
     : spawnSync(join(pgBin, cmd), argv, { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
 };
+// The same, without blocking the clients (they keep calling while the database restarts).
+const asPostgresAsync = (cmd: string, argv: string[]) =>
+  new Promise<void>((resolveRun, reject) => {
+    const child = root
+      ? spawn("runuser", ["-u", "postgres", "--", join(pgBin, cmd), ...argv], { stdio: "ignore" })
+      : spawn(join(pgBin, cmd), argv, { stdio: "ignore" });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolveRun() : reject(new Error(`${cmd} exited ${code}`))));
+  });
 const pgData = join(work, "pg");
 mkdirSync(pgData, { mode: 0o700 });
 if (root) {
@@ -366,9 +375,14 @@ try {
   ];
   let kills = 0;
   let dbRestarted = false;
-  while (Date.now() - started < SECONDS * 1000) {
-    await new Promise((res) => setTimeout(res, KILL_EVERY * 1000));
-    if (Date.now() - started >= SECONDS * 1000) break;
+  // Kills on a fixed cadence from the start (t = 30 s, 60 s, …), whatever a restart takes.
+  for (let next = KILL_EVERY * 1000; ; next += KILL_EVERY * 1000) {
+    const wait = started + next - Date.now();
+    if (next >= SECONDS * 1000) {
+      await new Promise((res) => setTimeout(res, Math.max(0, started + SECONDS * 1000 - Date.now())));
+      break;
+    }
+    if (wait > 0) await new Promise((res) => setTimeout(res, wait));
     const victim = replicas[kills % replicas.length] as Replica;
     victim.child?.kill("SIGKILL");
     kills++;
@@ -381,7 +395,7 @@ try {
     if (!dbRestarted && Date.now() - started >= (SECONDS * 1000) / 2) {
       const d = Date.now();
       // -l: the restarted server must not hold pg_ctl's stdout (spawnSync would wait on it).
-      asPostgres("pg_ctl", [
+      await asPostgresAsync("pg_ctl", [
         "-D",
         pgData,
         "-l",

@@ -21,7 +21,8 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, linkSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { DatabaseSync, backup as sqliteBackup } from "node:sqlite";
 import { KeywardError } from "@keyward/attest/errors";
@@ -277,31 +278,38 @@ async function postgresRestore(
     fail(
       `the backup holds schema ${dumped ?? "(none)"}, the configuration names ${schema}: restore with --db-schema ${dumped ?? "NAME"}`,
     );
-  const present = await pgTool(
-    "psql",
-    [
-      "--no-psqlrc",
-      "--tuples-only",
-      "--no-align",
-      "--command",
-      `SELECT count(*) FROM information_schema.tables WHERE table_schema = '${schema}'`,
-    ],
-    database.url,
-  );
-  if (Number(present.trim()) > 0)
+  const count = async (query: string) =>
+    Number(
+      (
+        await pgTool("psql", ["--no-psqlrc", "--tuples-only", "--no-align", "--command", query], database.url)
+      ).trim(),
+    );
+  if ((await count(`SELECT count(*) FROM information_schema.tables WHERE table_schema = '${schema}'`)) > 0)
     fail(`schema ${schema} already holds tables: restore into a fresh database or schema`);
-  await pgTool(
-    "pg_restore",
-    [
-      "--no-owner",
-      "--no-privileges",
-      "--exit-on-error",
-      "--single-transaction",
-      `--dbname=${dbnameWithoutPassword(database.url)}`,
-      source,
-    ],
-    database.url,
-  );
+  // An empty schema that exists already (`public` always does) is kept: the dump's CREATE SCHEMA
+  // and its comment are left out of what is restored, the rest is restored into it.
+  const args = ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"];
+  const list = join(tmpdir(), `keyward-restore-${randomBytes(6).toString("hex")}.list`);
+  try {
+    if (
+      (await count(`SELECT count(*) FROM information_schema.schemata WHERE schema_name = '${schema}'`)) > 0
+    ) {
+      const kept = toc
+        .split("\n")
+        .filter(
+          (l) => !new RegExp(`^\\d+; \\d+ \\d+ (SCHEMA - ${schema}|COMMENT - SCHEMA ${schema}) `).test(l),
+        );
+      writeFileSync(list, `${kept.join("\n")}\n`, { mode: 0o600, flag: "wx" });
+      args.push(`--use-list=${list}`);
+    }
+    await pgTool(
+      "pg_restore",
+      [...args, `--dbname=${dbnameWithoutPassword(database.url)}`, source],
+      database.url,
+    );
+  } finally {
+    rmSync(list, { force: true });
+  }
 }
 
 // pg_restore needs --dbname to restore (not only to list): the connection parameters come from

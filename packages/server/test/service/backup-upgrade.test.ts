@@ -32,7 +32,7 @@ import type { SimPlatform } from "@keyward/platform/sim";
 import pg from "pg";
 import { verifyAuditLog } from "../../src/audit/stream.ts";
 import { backupStore, libpqEnvironment, restoreStore } from "../../src/backup.ts";
-import { loadKeyFile, openSecret } from "../../src/kernel/envelope.ts";
+import { loadKeyFile, openSecret, sealSecret } from "../../src/kernel/envelope.ts";
 import { keyMaterial } from "../../src/kernel/keys.ts";
 import { FEATURE_MIGRATIONS, loadServiceConfig, openStore, runService } from "../../src/main.ts";
 import { createLogger } from "../../src/ops/logs.ts";
@@ -300,6 +300,8 @@ describe("PostgreSQL: pg_dump while serving, pg_restore into a fresh database, u
   const schema = `kw_backup_${tag}`;
   const restoredDb = `kw_restored_${tag}`;
   const previousSchema = `kw_prev_${tag}`;
+  const publicSource = `kw_pubsrc_${tag}`;
+  const publicTarget = `kw_pubdst_${tag}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   const urlOf = (db: string) => {
     const u = new URL(PG_URL);
@@ -314,6 +316,8 @@ describe("PostgreSQL: pg_dump while serving, pg_restore into a fresh database, u
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await admin.query(`DROP SCHEMA IF EXISTS ${previousSchema} CASCADE`);
     await admin.query(`DROP DATABASE IF EXISTS ${restoredDb} WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS ${publicSource} WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS ${publicTarget} WITH (FORCE)`);
     await admin.end();
   });
 
@@ -366,6 +370,38 @@ describe("PostgreSQL: pg_dump while serving, pg_restore into a fresh database, u
       fx.dir,
       fx.platform,
     );
+  });
+
+  it("backs up and restores a database whose tables live in public (the manifests' default)", async () => {
+    await admin.query(`CREATE DATABASE ${publicSource}`);
+    await admin.query(`CREATE DATABASE ${publicTarget}`);
+    const dir = scratch("pg-public");
+    copyFileSync(join(FIXTURES, "master.key"), join(dir, "master.key"));
+    const source = loadServiceConfig(dir, { simulation: true, databaseUrl: urlOf(publicSource) }, {});
+    const store = await openStore(source);
+    const masterKey = loadKeyFile(join(dir, "master.key"));
+    await store.putSecret(
+      "apps/p",
+      (v) => sealSecret(masterKey, "apps/p", v, new TextEncoder().encode("in-public")),
+      {
+        action: "secret.put",
+        outcome: "ok",
+        subject: "admin:test",
+      },
+    );
+    await store.close();
+    const out = join(dir, "public.dump");
+    assert.equal((await backupStore(source, out)).schema, "public");
+    const target = loadServiceConfig(dir, { simulation: true, databaseUrl: urlOf(publicTarget) }, {});
+    const report = await restoreStore(target, out);
+    assert.equal(report.audit.entries, 1);
+    assert.equal(report.secretVersions, 1);
+    const restored = await openStore(target);
+    try {
+      assert.equal(await readable(restored, masterKey, "apps/p"), "in-public");
+    } finally {
+      await restored.close();
+    }
   });
 
   it("opens the previous release's PostgreSQL schema with migrations forward", async () => {
