@@ -32,7 +32,13 @@ after(() => {
 /** Starts `keyward serve ARGS`; resolves with the "listening" log line, or rejects with its output. */
 function serve(args: string[], env: Record<string, string> = {}): Promise<Record<string, unknown>> {
   const child = spawn(process.execPath, [...node, "serve", ...args], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, ...env },
+    // NODE_OPTIONS carries the repository's keyward-source condition (scripts/run-tests.ts).
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: dir,
+      ...(process.env.NODE_OPTIONS === undefined ? {} : { NODE_OPTIONS: process.env.NODE_OPTIONS }),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);

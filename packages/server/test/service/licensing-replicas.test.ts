@@ -20,6 +20,7 @@ import { FEATURE_MIGRATIONS } from "../../src/main.ts";
 import { openPostgresStore } from "../../src/store/postgres/engine.ts";
 import { seedPolicy } from "./helpers.ts";
 import { codeAt, codeOf, otpDataDir, startOtpReplica, TestClock } from "./otp-fixture.ts";
+import { requirePostgres } from "./postgres.ts";
 
 const PG_URL = process.env.KEYWARD_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const schema = `licensing_${randomBytes(6).toString("hex")}`;
@@ -40,6 +41,7 @@ describe("licensing on PostgreSQL, two replicas, OTP step-up", { timeout: 120_00
     new LicensingClient({ host: "127.0.0.1", port: r.running.ports.licensingPort ?? 0, caPem }, session);
 
   before(async () => {
+    await requirePostgres(PG_URL); // fails, never skips, without the server
     fx = await otpDataDir(() => open());
     a = await startOtpReplica({ ...fx, policies, clock, flags });
     b = await startOtpReplica({ ...fx, store: await open(), policies, clock, flags });

@@ -49,7 +49,18 @@ const raw = () =>
   );
 const start = () =>
   runService(
-    loadServiceConfig(dir, { listen: "127.0.0.1:0", adminListen: "127.0.0.1:0", simulation: true }, {}),
+    loadServiceConfig(
+      dir,
+      // A Vault address: stored policies may grant vault: sources only when the service names one
+      // (nothing is fetched from it in this test).
+      {
+        listen: "127.0.0.1:0",
+        adminListen: "127.0.0.1:0",
+        simulation: true,
+        vaultAddr: "http://127.0.0.1:1",
+      },
+      {},
+    ),
     silent,
   );
 
