@@ -111,10 +111,25 @@ function appError(stderr: string, status: number): KeywardError {
   return new KeywardError("ERR_ATTESTER_FAILED", `the enclave app exited with status ${status}`);
 }
 
+// Run outside an enclave without --manifest, say how to run it (the attester alone cannot know
+// this command has a --manifest).
+function withoutTeeHint<T>(open: () => T): T {
+  try {
+    return open();
+  } catch (e) {
+    if (e instanceof KeywardError && e.code === "ERR_ATTESTER_UNAVAILABLE")
+      throw new KeywardError(
+        "ERR_ATTESTER_UNAVAILABLE",
+        `${e.message}: run it inside the enclave app, or add --manifest (e.g. examples/iot-gateway/app.toml) to run that app under the simulated launcher`,
+      );
+    throw e;
+  }
+}
+
 async function inProcess(op: SignerOp): Promise<Record<string, unknown>> {
   const { openAttester } = await import("@keyward/platform/enclave");
   const signer = await import("@keyward/platform/signer");
-  const attester = openAttester();
+  const attester = withoutTeeHint(openAttester);
   if (op.op === "decrypt") {
     const key = await signer.unsealSigningKey(attester, signer.readSealedKey(op.key));
     const jwe = new TextDecoder().decode(readFileBounded(op.in, { kind: "signedData", what: "JWE" }));

@@ -258,6 +258,8 @@ describe("keyward signer", () => {
     const outside = keyward("signer", "sign", "--key", key, "--in", reading, "--json");
     assert.equal(outside.status, 1);
     assert.equal(errorCode(outside), "ERR_ATTESTER_UNAVAILABLE");
+    // The refusal says how to run it: inside the enclave app, or with --manifest.
+    assert.match(JSON.parse(outside.stdout).error.message, /--manifest/);
   });
 
   it("demo signing: the five steps and both attacks, every verdict as expected (--json)", () => {
