@@ -407,6 +407,10 @@ describe("packages install from npm", { timeout: 15 * 60_000 }, () => {
     assert.equal(help.status, 0, said(help));
     assert.match(help.stdout, /usage: keyward <command>/);
     assert.match(help.stdout, /quote/);
+    // The version comes from the installed package.json (the build imports it where it is).
+    const version = keyward(["--version"]);
+    assert.equal(version.status, 0, said(version));
+    assert.match(version.stdout, /^keyward 0\.1\.0 \(Node\.js v\d+/);
 
     const dir = join(project, "node_modules/@keyward/cli/dist/bundled/dcap-vectors", VECTOR);
     const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf8")) as {
