@@ -81,6 +81,18 @@ describe("keyward as a single executable", { timeout: 600_000 }, () => {
     assert.deepEqual(readdirSync(cwd), [], "the extracted quotes and app are removed");
   });
 
+  it("passes `keyward demo signing`: the gateway enclave app extracted and run, the device registry, both attacks", () => {
+    const r = sea("demo", "signing");
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /all verdicts as expected/);
+    assert.match(
+      r.stdout,
+      /attack, key swapped in the bundle: registration refused \(ERR_SIGNER_BINDING_MISMATCH\)/,
+    );
+    assert.doesNotMatch(r.stdout, /FAIL/);
+    assert.deepEqual(readdirSync(cwd), [], "the extracted app and key are removed");
+  });
+
   it("measures an enclave app exactly as the sources do", () => {
     const manifest = join(root, "examples/secret-client/app.toml");
     const r = sea("enclave", "measure", "--manifest", manifest, "--json");
