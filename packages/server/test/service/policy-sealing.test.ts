@@ -38,7 +38,7 @@ const doc = (id: string, token: string) =>
     id,
     mr_enclave: hex(mr(0xc1)),
     app_token: token,
-    secrets: { db: "vault:apps/db" },
+    secrets: { db: "occlum/1/image_key" },
     platforms: ["simulated"],
   });
 const audit = { action: "policy.put", outcome: "ok", subject: "admin:legacy" } as const;
