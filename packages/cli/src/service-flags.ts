@@ -6,6 +6,7 @@
  * @module
  */
 import { isKeywardError, KeywardError } from "@keyward/attest/errors";
+import { readFileBounded } from "@keyward/platform/io";
 import type { ConfigFile, ServiceConfig } from "@keyward/server";
 import { configPath, dataDir, environment } from "./config.ts";
 import type { serve } from "./specs/misc.ts";
@@ -23,7 +24,7 @@ export async function serviceConfigFrom(values: Values): Promise<ServiceConfig> 
     // A dataDir that is not a path is one of the problems the server lists with the others.
     const fileDir = file?.values.get(DATA_DIR_KEY);
     // The server's option table maps each flag (by its name) to its setting.
-    return loadServiceConfig(
+    const config = loadServiceConfig(
       dataDir(
         typeof dir === "string" ? dir : undefined,
         typeof fileDir === "string" && fileDir !== "" ? fileDir : undefined,
@@ -32,6 +33,12 @@ export async function serviceConfigFrom(values: Values): Promise<ServiceConfig> 
       environment(),
       file,
     );
+    // A key file the operator named is checked now, whatever the command goes on to do: a FIFO,
+    // a device, a directory, a missing or oversized file is ERR_IO naming it (exit 2), never a
+    // read that blocks or a key made in its place.
+    if (config.masterKeyFileExplicit)
+      readFileBounded(config.masterKeyFile, { kind: "key", what: "master key file" }).fill(0);
+    return config;
   } catch (e) {
     // The configuration is made of these flags and KEYWARD_* variables: a bad one (an address that
     // is not HOST:PORT, say) is a usage error, exit 2, not a rejection.

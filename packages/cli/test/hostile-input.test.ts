@@ -142,9 +142,11 @@ describe("hostile files given to every command that reads one", () => {
   for (const { spec } of COMMANDS) {
     for (const input of fileInputs(spec)) {
       const title = `${spec.name} ${input.label} (${input.kind})`;
-      if (input.readBy === "server") {
-        it(`${title}: read by the service's own code`, {
-          todo: "converted to the bounded reader with packages/server",
+      // Key files named by flags are checked by the CLI before anything reads them; a backup
+      // (`admin restore --from`) is opened by SQLite, and its size is not bounded by a kind.
+      if (input.readBy === "server" && input.kind !== "key") {
+        it(`${title}: opened by the service's store`, {
+          todo: "issue 17: a backup is opened by SQLite (restore); its checks are the backup feature's",
         }, () => {});
         continue;
       }

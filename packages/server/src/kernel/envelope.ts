@@ -6,8 +6,9 @@
  * @module
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
-import { KeywardError } from "@keyward/attest/errors";
+import { writeFileSync } from "node:fs";
+import { isKeywardError, KeywardError } from "@keyward/attest/errors";
+import { readFileBounded } from "@keyward/platform/io";
 import type { SealedSecret } from "../store/contract.ts";
 
 /** One sealed blob: IV (12) ‖ ciphertext ‖ tag (16). */
@@ -100,15 +101,28 @@ export function loadOrCreateKeyFile(path: string): Uint8Array {
   return loadKeyFile(path);
 }
 
-/** The master key from an existing key file. @throws ERR_SERVICE_MASTER_KEY when absent or not 32 bytes */
+/**
+ * The master key from an existing key file, read through the bounded reader (a regular file of at
+ * most 4 KiB: a FIFO, a device or a directory is refused before a byte is read).
+ * @throws ERR_SERVICE_MASTER_KEY when absent or not 32 bytes; ERR_IO when the path is not a
+ * readable regular file
+ */
 export function loadKeyFile(path: string): Uint8Array {
-  let key: Buffer;
+  let key: Uint8Array;
   try {
-    key = readFileSync(path);
+    key = readFileBounded(path, { kind: "key", what: "master key file", maxBytes: MAX_KEY_FILE_BYTES });
   } catch (cause) {
-    throw new KeywardError("ERR_SERVICE_MASTER_KEY", "cannot read the master key file", { cause });
+    if (isKeywardError(cause, "ERR_IO") && cause.detail?.reason === "ENOENT")
+      throw new KeywardError("ERR_SERVICE_MASTER_KEY", `no master key file at ${path}`, { cause });
+    throw cause;
   }
-  if (key.byteLength !== 32)
-    throw new KeywardError("ERR_SERVICE_MASTER_KEY", `master key file holds ${key.byteLength} bytes, not 32`);
-  return new Uint8Array(key);
+  if (key.byteLength !== 32) {
+    const n = key.byteLength;
+    key.fill(0);
+    throw new KeywardError("ERR_SERVICE_MASTER_KEY", `master key file holds ${n} bytes, not 32`);
+  }
+  return key;
 }
+
+/** The most bytes read from a master key file (it holds 32). */
+export const MAX_KEY_FILE_BYTES = 4096;

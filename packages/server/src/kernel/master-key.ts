@@ -8,9 +8,10 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
-import { KeywardError } from "@keyward/attest/errors";
+import { writeFileSync } from "node:fs";
+import { isKeywardError, KeywardError } from "@keyward/attest/errors";
 import { type Attester, type SealPolicy, sealWith, unsealWith } from "@keyward/platform/enclave";
+import { readFileBounded } from "@keyward/platform/io";
 
 const AAD = new TextEncoder().encode("keyward-master-key-v1");
 
@@ -24,12 +25,11 @@ export async function loadOrCreateSealedMasterKey(
   path: string,
   policy: SealPolicy = "mrsigner",
 ): Promise<Uint8Array> {
-  let blob: Buffer | undefined;
+  let blob: Uint8Array | undefined;
   try {
-    blob = readFileSync(path);
+    blob = readSealed(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT")
-      throw new KeywardError("ERR_SERVICE_MASTER_KEY", "cannot read the sealed master key", { cause: e });
+    if (!isKeywardError(e, "ERR_IO") || e.detail?.reason !== "ENOENT") throw e;
   }
   if (blob === undefined) {
     const key = new Uint8Array(randomBytes(32));
@@ -41,11 +41,11 @@ export async function loadOrCreateSealedMasterKey(
       key.fill(0);
       if ((e as NodeJS.ErrnoException).code !== "EEXIST")
         throw new KeywardError("ERR_SERVICE_MASTER_KEY", "cannot write the sealed master key", { cause: e });
-      blob = readFileSync(path); // another process won the race: use its key
+      blob = readSealed(path); // another process won the race: use its key
     }
   }
   try {
-    const key = await unsealWith(attester, new Uint8Array(blob), { aad: AAD });
+    const key = await unsealWith(attester, blob, { aad: AAD });
     if (key.byteLength !== 32) throw new Error(`unsealed ${key.byteLength} bytes, not 32`);
     return key;
   } catch (cause) {
@@ -55,4 +55,9 @@ export async function loadOrCreateSealedMasterKey(
       { cause },
     );
   }
+}
+
+// The sealed blob through the bounded reader (a regular file of at most 64 KiB). @throws ERR_IO
+function readSealed(path: string): Uint8Array {
+  return readFileBounded(path, { kind: "key", what: "sealed master key" });
 }

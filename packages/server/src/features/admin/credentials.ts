@@ -9,10 +9,11 @@
  * @module
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { join } from "node:path";
-import { KeywardError } from "@keyward/attest/errors";
+import { isKeywardError, KeywardError } from "@keyward/attest/errors";
+import { readTextBounded } from "@keyward/platform/io";
 import { buildCertificate, derOid, derSequence, derTlv } from "@keyward/platform/x509";
 
 export interface AdminServerCredentials {
@@ -131,8 +132,10 @@ export function loadAdminClientCredentials(dataDir: string, name = "admin"): Adm
 
 function readOrFail(path: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return readTextBounded(path, { kind: "certificate", what: "admin credential" });
   } catch (cause) {
+    // A FIFO, a device or an oversized file is an I/O problem of its own (ERR_IO naming the path).
+    if (isKeywardError(cause, "ERR_IO") && cause.detail?.reason !== "ENOENT") throw cause;
     throw new KeywardError(
       "ERR_SERVICE_CONFIG",
       "admin credentials are missing: run `keyward admin init` (with the same --data-dir)",
