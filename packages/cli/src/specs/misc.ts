@@ -12,7 +12,8 @@ export const demo = {
     "attested-signing scenario instead: keygen in the IoT gateway enclave, bundle upload, readings signed and " +
     "verified in the cloud, and the key-swap and corruption attacks refused. `keyward demo licensing` runs the licensing " +
     "server with the local launcher and swtpm: sign-up, login, launch, the enclave's certificate bound into a TPM quote, " +
-    "a verified pinned connection, and a replayed binding and an impostor certificate refused.",
+    "a verified pinned connection, and a replayed binding and an impostor certificate refused. `keyward demo otp` " +
+    "(its own command: keyward help demo otp) runs the one-time-password flow.",
   positionals: [
     {
       name: "SCENARIO",
