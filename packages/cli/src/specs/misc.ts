@@ -164,6 +164,11 @@ export const serve = {
       value: "NAME",
       help: "the Deployment owning the enclave pods",
     },
+    "licensing-advertise": {
+      type: "string",
+      value: "HOST:PORT",
+      help: "where enclaves reach the licensing listener (default: its own address, or the Service on Kubernetes)",
+    },
     "licensing-access-ttl": {
       type: "string",
       value: "SECONDS",

@@ -8,11 +8,11 @@
  */
 
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { fromHex } from "@keyward/attest/bytes";
 import { createPeerVerifier } from "@keyward/channels/tls";
 import { readTextBounded } from "@keyward/platform/io";
 import { loadManifest, measure } from "@keyward/platform/launcher";
+import { openBundledDirectory } from "@keyward/platform/runtime";
 import { loadSimPlatform } from "@keyward/platform/sim";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Feature, FeatureContext, FeatureRuntime } from "../../kernel/feature.ts";
@@ -33,16 +33,14 @@ import { licensingServices } from "./service.ts";
 import { loginThrottle } from "./throttle.ts";
 import { openTpmBinder, type TpmBinder } from "./tpm-binding.ts";
 
-/** The licensed app shipped with Keyward, for the local launcher. */
-export const DEFAULT_ENCLAVE_MANIFEST = fileURLToPath(
-  new URL("../../../../../examples/licensed-app/app.toml", import.meta.url),
-);
+/** The licensed app shipped with Keyward (examples/licensed-app), for the local launcher; a single executable embeds it. */
+const LICENSED_APP = new URL("../../../../../examples/licensed-app/", import.meta.url);
 const SWEEP_MS = 2000;
 const PEM = { kind: "certificate", what: "EK certificate chain" } as const;
 
 async function launcherOf(
   ctx: FeatureContext,
-): Promise<{ launcher: EnclaveLauncher; mrEnclave: Uint8Array; image: string }> {
+): Promise<{ launcher: EnclaveLauncher; mrEnclave: Uint8Array; image: string; close?: () => void }> {
   const opts = ctx.config.options;
   const configured = opts.get(O.LICENSING_ENCLAVE_MRENCLAVE);
   if (opts.get(O.LICENSING_LAUNCHER) === "kubernetes") {
@@ -65,9 +63,13 @@ async function launcherOf(
       image: opts.get(O.LICENSING_ENCLAVE_IMAGE) ?? "localhost/keyward/licensed-app:latest",
     };
   }
-  const manifest = loadManifest(opts.get(O.LICENSING_ENCLAVE_MANIFEST) ?? DEFAULT_ENCLAVE_MANIFEST);
+  const configuredManifest = opts.get(O.LICENSING_ENCLAVE_MANIFEST);
+  const bundled =
+    configuredManifest === undefined ? openBundledDirectory("licensed-app", LICENSED_APP) : undefined;
+  const manifest = loadManifest(configuredManifest ?? join(bundled?.path ?? "", "app.toml"));
   const measured = measure(manifest).mrEnclave;
   return {
+    ...(bundled === undefined ? {} : { close: () => bundled.close() }),
     launcher: new LocalLauncher({
       manifest,
       platform: loadSimPlatform(join(ctx.config.dataDir, "sim")),
@@ -87,17 +89,23 @@ async function start(ctx: FeatureContext): Promise<FeatureRuntime> {
   const credential = licensingCredential(ctx.config.dataDir, opts.get(O.LICENSING_SECRETS_DIR));
   const tokens = accessTokens(ctx.masterKey, ctx.now);
   const hasher = await passwordHasher(pepperOf(ctx.masterKey));
-  const { launcher, mrEnclave, image } = await launcherOf(ctx);
+  const { launcher, mrEnclave, image, close: closeLauncher } = await launcherOf(ctx);
   const tpm = opts.get(O.LICENSING_TPM);
   const ekChain = opts.get(O.LICENSING_EK_CHAIN);
   const binder: TpmBinder | undefined =
     tpm === undefined
       ? undefined
       : await openTpmBinder(tpm, ekChain === undefined ? undefined : readTextBounded(ekChain, PEM));
-  // Where enclaves reach this listener: known once it is bound.
-  let advertised = {
-    host: listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host,
-    port: 0,
+  // Where enclaves reach this listener: configured, or known once it is bound.
+  const kubernetes = opts.get(O.LICENSING_LAUNCHER) === "kubernetes";
+  const configuredAdvertise = opts.get(O.LICENSING_ADVERTISE);
+  let advertised = configuredAdvertise ?? {
+    host: kubernetes
+      ? `keyward-licensing.${opts.get(O.LICENSING_KUBERNETES_NAMESPACE) ?? "keyward"}.svc`
+      : listen.host === "0.0.0.0" || listen.host === "::"
+        ? "127.0.0.1"
+        : listen.host,
+    port: listen.port,
   };
   const trial = opts.get(O.LICENSING_TRIAL);
   const enclaves = enclavesOver({
@@ -108,8 +116,19 @@ async function start(ctx: FeatureContext): Promise<FeatureRuntime> {
     spec: ({ launchId, user, product }) => ({
       image,
       port: 8443,
-      args: [advertised.host, String(advertised.port), launchId, user, product],
-      env: { KEYWARD_LICENSING_CA: credential.certificatePem },
+      // In a pod the app listens on every address, at the spec's port; locally on loopback, any port.
+      args: [
+        advertised.host,
+        String(advertised.port),
+        launchId,
+        user,
+        product,
+        ...(kubernetes ? ["0.0.0.0"] : []),
+      ],
+      env: {
+        KEYWARD_LICENSING_CA: credential.certificatePem,
+        ...(kubernetes ? { KEYWARD_ENCLAVE_PORT: "8443" } : {}),
+      },
     }),
     onStopped: (e, reason) =>
       ctx.logger.info(
@@ -178,7 +197,7 @@ async function start(ctx: FeatureContext): Promise<FeatureRuntime> {
             () => tokens.jwks(),
             listen,
           );
-          advertised = { ...advertised, port: l.port };
+          if (configuredAdvertise === undefined && !kubernetes) advertised = { ...advertised, port: l.port };
           const collected = await enclaves.collectOrphans();
           if (collected > 0)
             ctx.logger.info({ event: "licensing.orphans", stopped: collected }, "orphaned enclaves stopped");
@@ -200,6 +219,7 @@ async function start(ctx: FeatureContext): Promise<FeatureRuntime> {
       if (launcher instanceof LocalLauncher)
         for (const i of await launcher.list()) await launcher.stop(i.id, "requested");
       await binder?.close();
+      closeLauncher?.();
     },
   };
 }

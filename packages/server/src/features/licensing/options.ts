@@ -154,6 +154,21 @@ export const LICENSING_OWNER_DEPLOYMENT = defineOption<string | undefined>({
   fallback: () => undefined,
 });
 
+/** Where enclaves reach the licensing listener. */
+export const LICENSING_ADVERTISE = defineOption<{ readonly host: string; readonly port: number } | undefined>(
+  {
+    key: "licensingAdvertise",
+    flag: "licensing-advertise",
+    env: "KEYWARD_LICENSING_ADVERTISE",
+    kind: "string",
+    doc: "HOST:PORT at which enclaves reach the licensing listener (RegisterEnclave)",
+    defaultDoc:
+      "local: the listener's own address (0.0.0.0 → 127.0.0.1); kubernetes: keyward-licensing.NAMESPACE.svc:PORT",
+    parse: parsers.hostPort,
+    fallback: () => undefined,
+  },
+);
+
 /** Access token lifetime. */
 export const LICENSING_ACCESS_TTL = defineOption({
   key: "licensingAccessTtl",
@@ -247,6 +262,7 @@ export const LICENSING_OPTIONS = [
   LICENSING_KUBERNETES_NAMESPACE,
   LICENSING_LAUNCHER_ID,
   LICENSING_OWNER_DEPLOYMENT,
+  LICENSING_ADVERTISE,
   LICENSING_ACCESS_TTL,
   LICENSING_REFRESH_TTL,
   LICENSING_MAX_FAILURES,
