@@ -23,6 +23,9 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { concatBytes } from "@keyward/attest/bytes";
 import { parseTpm2bPublic } from "@keyward/attest/tpm";
 import { parsePemCertificates, toPem } from "@keyward/attest/x509";
+import { loadManifest, measure } from "@keyward/platform/launcher";
+import { issueRaTlsCertificate } from "@keyward/platform/ratls";
+import { simulatedPlatformAttester } from "@keyward/platform/sim";
 import {
   akEccTemplate,
   provisionSwtpm,
@@ -35,8 +38,14 @@ import {
 import { buildCertificate } from "@keyward/platform/x509";
 import { Licensing } from "@keyward/proto/keyward/v1";
 import { fromConnectError } from "../../src/errors/connect.ts";
-import { revokeLicence } from "../../src/features/licensing/licences.ts";
-import { connectPinned, LicensingClient, trustAk, verifyBinding } from "../../src/licensing-client.ts";
+import { issueLicence, revokeLicence } from "../../src/features/licensing/licences.ts";
+import {
+  connectPinned,
+  LicensingClient,
+  sha256,
+  trustAk,
+  verifyBinding,
+} from "../../src/licensing-client.ts";
 import { startFixture } from "./helpers.ts";
 
 const work = mkdtempSync(join(tmpdir(), "keyward-licensing-"));
@@ -304,6 +313,29 @@ describe("licensing server, end to end with swtpm and the local launcher", { tim
     assert.equal((await codeOf(c.launch(licenceId))).code, "ERR_LICENSING_NO_LICENCE");
   });
 
+  it("stops enclaves when their licence expires", async () => {
+    const { c } = await signedUp("olga");
+    const short = await issueLicence(
+      f.store.sql,
+      "olga",
+      { product: "licensed-app", entitlements: [], validSeconds: 4, maxEnclaves: 1 },
+      Date.now(),
+    );
+    const e = await c.launch(short.id);
+    assert.equal((await c.licences()).find((l) => l.id === short.id)?.status, "active");
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const r = await codeOf(c.binding(e.id, new Uint8Array(randomBytes(32)))).catch(() => ({ code: "" }));
+      if (r.code === "ERR_LICENSING_ENCLAVE_NOT_FOUND") break;
+      assert.ok(Date.now() < deadline, "the enclave stopped after expiry");
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.equal((await c.licences()).find((l) => l.id === short.id)?.status, "expired");
+    assert.equal((await codeOf(c.launch(short.id))).code, "ERR_LICENSING_NO_LICENCE");
+    const row = await f.store.sql.get("SELECT stop_reason FROM licensing_enclaves WHERE id = ?", [e.id]);
+    assert.equal(row?.stop_reason, "expired");
+  });
+
   it("rotates refresh tokens and revokes the whole family when a spent one is reused; logout stops enclaves", async () => {
     const { c, licenceId } = await signedUp("frank");
     const first = c.session?.refreshToken ?? "";
@@ -387,6 +419,60 @@ describe("licensing server, end to end with swtpm and the local launcher", { tim
         }),
     );
     assert.equal(reg.code, "ERR_LICENSING_REGISTRATION_REFUSED");
+  });
+
+  it("accepts a certificate only from the licensed enclave, once per launch", async () => {
+    const { c, licenceId } = await signedUp("rita");
+    const e = await c.launch(licenceId);
+    const row = await f.store.sql.get("SELECT launch_id FROM licensing_enclaves WHERE id = ?", [e.id]);
+    const launchId = String(row?.launch_id);
+    const m = measure(loadManifest(join(process.cwd(), "examples/licensed-app/app.toml")));
+    const as = async (identity: { mrEnclave: Uint8Array; debug?: boolean }) => {
+      const credential = await issueRaTlsCertificate({
+        attester: simulatedPlatformAttester(f.platform, {
+          mrEnclave: identity.mrEnclave,
+          mrSigner: m.mrSigner,
+          isvProdId: m.isvProdId,
+          isvSvn: m.isvSvn,
+          ...(identity.debug === true ? { debug: true } : {}),
+        }),
+      });
+      return createClient(
+        Licensing,
+        createGrpcTransport({
+          baseUrl: `https://127.0.0.1:${port}`,
+          nodeOptions: { ca: caPem, key: credential.keyPem, cert: credential.certificatePem },
+        }),
+      );
+    };
+    const register = async (client: Awaited<ReturnType<typeof as>>, id: string) =>
+      codeOf(
+        client.registerEnclave({ launchId: id, certificate: selfSigned().der, port: 1234 }).catch((x) => {
+          throw fromConnectError(x);
+        }),
+      );
+    // A genuine copy of the licensed app, for a launch already registered: refused, the first certificate stays.
+    assert.equal(
+      (await register(await as({ mrEnclave: m.mrEnclave }), launchId)).code,
+      "ERR_LICENSING_REGISTRATION_REFUSED",
+    );
+    // Another enclave, and the licensed app in debug mode: refused.
+    assert.equal(
+      (await register(await as({ mrEnclave: new Uint8Array(32).fill(0x11) }), launchId)).code,
+      "ERR_LICENSING_REGISTRATION_REFUSED",
+    );
+    assert.equal(
+      (await register(await as({ mrEnclave: m.mrEnclave, debug: true }), launchId)).code,
+      "ERR_LICENSING_REGISTRATION_REFUSED",
+    );
+    // An unknown launch id: refused.
+    assert.equal(
+      (await register(await as({ mrEnclave: m.mrEnclave }), "a".repeat(32))).code,
+      "ERR_LICENSING_REGISTRATION_REFUSED",
+    );
+    const b = await c.binding(e.id, new Uint8Array(randomBytes(32)));
+    assert.equal(Buffer.from(sha256(b.certificate)).toString("hex"), e.certificateSha256);
+    await c.stop(e.id);
   });
 
   it("publishes the JWKS; tokens verify with it only under EdDSA", async () => {
