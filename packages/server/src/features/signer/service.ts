@@ -49,7 +49,7 @@ export function signerServices(ctx: FeatureContext, registry: DeviceRegistry): R
   ) => ctx.store.appendAudit({ action, outcome, subject, detail });
   const codeOf = (e: unknown) => (isKeywardError(e) ? e.code : "ERR_INTERNAL");
 
-  const registry_ = rpcService("challenge", DeviceRegistryService, {
+  const registryService = rpcService("challenge", DeviceRegistryService, {
     registerDevice: async (r, call) => {
       const device = checkDeviceName(r.device);
       let attested: AttestedKey;
@@ -140,5 +140,5 @@ export function signerServices(ctx: FeatureContext, registry: DeviceRegistry): R
       return { devices: (await registry.list()).map(deviceMessage) };
     },
   });
-  return [registry_, admin];
+  return [registryService, admin];
 }
