@@ -8,8 +8,12 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { loadServiceConfig, readConfigFile } from "@keyward/server";
 import {
   type KubeApiServer,
   matchesLabelSelector,
@@ -335,6 +339,54 @@ describe("keyward deploy kubernetes", { timeout: 120_000 }, () => {
     });
     assert.equal(hostSpec.containers[0].securityContext.privileged, true);
     assert.equal(one(host, "Namespace").metadata.labels["pod-security.kubernetes.io/enforce"], "privileged");
+  });
+
+  it("mounts the configuration file from a ConfigMap with --config-map, and only then", async () => {
+    const plain = one(await render(), "Deployment").spec.template.spec;
+    assert.ok(!plain.containers[0].args.some((a: string) => a.startsWith("--config")));
+    assert.ok(!plain.volumes.some((v: Obj) => v.configMap !== undefined));
+
+    // The ConfigMap an operator creates (kubectl create configmap keyward-config --from-file=keyward.yaml).
+    const yaml = "logLevel: warn\notpMaxFailures: 7\nvaultAddr: https://vault.internal:8200\n";
+    const dir = mkdtempSync(join(tmpdir(), "keyward-config-map-"));
+    try {
+      writeFileSync(join(dir, "keyward.yaml"), yaml);
+      // What the pod will read is a valid configuration file.
+      const config = loadServiceConfig(dir, {}, {}, readConfigFile(join(dir, "keyward.yaml")));
+      assert.equal(config.logLevel, "warn");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const docs = await render("--config-map", "keyward-config");
+    await apply([
+      ...docs.filter((d) => d.kind === "Namespace"),
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "keyward-config", namespace: "keyward" },
+        data: { "keyward.yaml": yaml },
+      },
+      ...docs.filter((d) => d.kind !== "Namespace"),
+    ]);
+    const deployment = one(docs, "Deployment");
+    podInvariants(deployment);
+    const pod = deployment.spec.template.spec;
+    const c = pod.containers[0];
+    assert.ok(c.args.includes("--config=/etc/keyward/keyward.yaml"));
+    assert.deepEqual(
+      c.volumeMounts.find((m: Obj) => m.name === "config"),
+      { name: "config", mountPath: "/etc/keyward", readOnly: true },
+    );
+    assert.deepEqual(
+      pod.volumes.find((v: Obj) => v.name === "config"),
+      {
+        name: "config",
+        configMap: { name: "keyward-config", items: [{ key: "keyward.yaml", path: "keyward.yaml" }] },
+      },
+    );
+    const bad = await runner.run(["deploy", "kubernetes", "--config-map", "Not_A_Name"]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--config-map: must be a ConfigMap name/);
   });
 
   it("prints one v1 List with --json, holding the same objects", async () => {

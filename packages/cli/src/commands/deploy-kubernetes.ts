@@ -30,6 +30,7 @@ const SERVICE_ONLY = [
   "admin-from-pod",
   "metrics-from-namespace",
   "grpc-probe",
+  "config-map",
   "image",
 ] as const;
 const LICENSING_ONLY = ["licensing-image", "tpm", "tpm-resource", "swtpm-image", "licensing-secret"] as const;
@@ -100,6 +101,7 @@ export function settingsOf(values: Values): Settings {
       metrics: { namespaceLabels: labels("metrics-from-namespace", d.networkPolicy.metrics.namespaceLabels) },
     },
     grpcProbe: values["grpc-probe"] === true,
+    configMap: values["config-map"] ?? "",
     licensing: {
       ...d.licensing,
       enabled: licensing,

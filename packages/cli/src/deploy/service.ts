@@ -17,6 +17,8 @@ export const PORTS = { service: 7443, admin: 7444, ops: 9090, grpcHealth: 9095 }
 export const PATHS = {
   data: "/var/lib/keyward",
   secrets: "/var/run/secrets/keyward",
+  /** Where the ConfigMap with keyward.yaml is mounted (`--config-map`). */
+  config: "/etc/keyward",
 } as const;
 
 // The simulated platform's files (`keyward sim init`), as keys of one Secret mapped back to paths.
@@ -104,6 +106,7 @@ export function serviceManifests(r: Render, s: Settings): Manifest[] {
     "sgx.intel.com/enclave": "1",
     "sgx.intel.com/provision": "1",
   });
+  const configured: Cond = { cli: s.configMap !== "", helm: ".Values.configMap" };
   const postgresSecretWanted: Cond = {
     cli: s.service.enabled && s.postgres.url !== "",
     helm: "and .Values.service.enabled .Values.postgres.url",
@@ -152,6 +155,7 @@ export function serviceManifests(r: Render, s: Settings): Manifest[] {
                 `--database-url-file=${PATHS.secrets}/postgres/url`,
                 `--master-key-file=${PATHS.secrets}/master-key/master.key`,
                 ...r.items(sim, ["--simulation"]),
+                ...r.items(configured, [`--config=${PATHS.config}/keyward.yaml`]),
                 ...r.items(
                   {
                     cli: s.hardware.enabled && s.hardware.pccsUrl !== "",
@@ -204,6 +208,7 @@ export function serviceManifests(r: Render, s: Settings): Manifest[] {
                 { name: "master-key", mountPath: `${PATHS.secrets}/master-key`, readOnly: true },
                 { name: "admin-tls", mountPath: `${PATHS.data}/admin`, readOnly: true },
                 ...r.items(sim, [{ name: "simulation", mountPath: `${PATHS.data}/sim`, readOnly: true }]),
+                ...r.items(configured, [{ name: "config", mountPath: PATHS.config, readOnly: true }]),
               ],
             },
           ],
@@ -221,6 +226,15 @@ export function serviceManifests(r: Render, s: Settings): Manifest[] {
               ["tls.crt", "server.pem"],
               ["tls.key", "server.key"],
               ["ca.crt", "ca.pem"],
+            ]),
+            ...r.items(configured, [
+              {
+                name: "config",
+                configMap: {
+                  name: r.value(".Values.configMap", s.configMap),
+                  items: [{ key: "keyward.yaml", path: "keyward.yaml" }],
+                },
+              },
             ]),
             ...r.items(sim, [
               secretVolume(

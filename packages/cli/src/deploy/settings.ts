@@ -49,6 +49,12 @@ export interface Settings {
   };
   /** Probe startup through gRPC health checking (`--grpc-health-listen`, h2c) instead of `/healthz`. */
   readonly grpcProbe: boolean;
+  /**
+   * A ConfigMap holding `keyward.yaml`, the service's configuration file (paths only, never a
+   * secret), mounted read-only and passed as `--config` ("" for none). The manifests' flags win
+   * over it.
+   */
+  readonly configMap: string;
   readonly licensing: {
     readonly enabled: boolean;
     readonly replicas: number;
@@ -90,6 +96,7 @@ export function defaultSettings(version: string): Settings {
       metrics: { namespaceLabels: { "kubernetes.io/metadata.name": "monitoring" } },
     },
     grpcProbe: false,
+    configMap: "",
     licensing: {
       enabled: false,
       replicas: 1,
@@ -147,6 +154,8 @@ export function checkSettings(s: Settings): void {
   ] as const)
     if (!DNS1123_SUBDOMAIN.test(name) || name.length > 253)
       bad(flag, "must be a Secret name (DNS-1123 subdomain)");
+  if (s.configMap !== "" && (!DNS1123_SUBDOMAIN.test(s.configMap) || s.configMap.length > 253))
+    bad("config-map", "must be a ConfigMap name (DNS-1123 subdomain)");
   if (s.postgres.url !== "") checkPostgresUrl(s.postgres.url);
   for (const [flag, labels] of [
     ["admin-from-namespace", s.networkPolicy.admin.namespaceLabels],

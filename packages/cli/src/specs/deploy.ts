@@ -82,6 +82,11 @@ export const deployKubernetes = {
       type: "boolean",
       help: "probe startup through gRPC health checking (grpc.health.v1, plaintext h2c on port 9095)",
     },
+    "config-map": {
+      type: "string",
+      value: "NAME",
+      help: "a ConfigMap with keyward.yaml (the configuration file: paths, never secrets), mounted and passed as --config",
+    },
     licensing: {
       type: "boolean",
       help: "print the licensing server's manifests instead (Deployment, ServiceAccount, a Role on pods, RoleBinding, TPM access)",
