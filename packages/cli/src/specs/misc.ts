@@ -164,6 +164,12 @@ export const serve = {
       value: "NAME",
       help: "the Deployment owning the enclave pods",
     },
+    "licensing-kubeconfig": {
+      type: "string",
+      value: "FILE",
+      readBy: "server",
+      help: "kubeconfig of the Kubernetes launcher (default: in-cluster, else $KUBECONFIG)",
+    },
     "licensing-advertise": {
       type: "string",
       value: "HOST:PORT",

@@ -46,7 +46,9 @@ async function launcherOf(
   if (opts.get(O.LICENSING_LAUNCHER) === "kubernetes") {
     const namespace = opts.get(O.LICENSING_KUBERNETES_NAMESPACE) ?? "keyward";
     const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromDefault();
+    const kubeconfigFile = opts.get(O.LICENSING_KUBECONFIG);
+    if (kubeconfigFile === undefined) kubeConfig.loadFromDefault();
+    else kubeConfig.loadFromString(readTextBounded(kubeconfigFile, { kind: "document", what: "kubeconfig" }));
     const ownerName = opts.get(O.LICENSING_OWNER_DEPLOYMENT);
     const owner =
       ownerName === undefined ? undefined : await deploymentOwner(kubeConfig, namespace, ownerName);

@@ -132,6 +132,18 @@ export const LICENSING_KUBERNETES_NAMESPACE = defineOption<string | undefined>({
   fallback: () => undefined,
 });
 
+/** Cluster access for the Kubernetes launcher. */
+export const LICENSING_KUBECONFIG = defineOption<string | undefined>({
+  key: "licensingKubeconfig",
+  flag: "licensing-kubeconfig",
+  env: "KEYWARD_LICENSING_KUBECONFIG",
+  kind: "string",
+  doc: "kubeconfig file of the Kubernetes launcher",
+  defaultDoc: "the pod's service account inside a cluster, else $KUBECONFIG or ~/.kube/config",
+  parse: parsers.text,
+  fallback: () => undefined,
+});
+
 export const LICENSING_LAUNCHER_ID = defineOption({
   key: "licensingLauncherId",
   flag: "licensing-launcher-id",
@@ -260,6 +272,7 @@ export const LICENSING_OPTIONS = [
   LICENSING_ENCLAVE_IMAGE,
   LICENSING_ENCLAVE_MRENCLAVE,
   LICENSING_KUBERNETES_NAMESPACE,
+  LICENSING_KUBECONFIG,
   LICENSING_LAUNCHER_ID,
   LICENSING_OWNER_DEPLOYMENT,
   LICENSING_ADVERTISE,
