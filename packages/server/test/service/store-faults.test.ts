@@ -11,15 +11,18 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { initSimPlatform } from "@keyward/platform/sim";
+import { Code } from "@connectrpc/connect";
+import { initSimPlatform, loadSimPlatform } from "@keyward/platform/sim";
 import pino from "pino";
+import { fromConnectError } from "../../src/errors/connect.ts";
 import { sealSecret } from "../../src/kernel/envelope.ts";
 import { loadServiceConfig, openStore, type RunningKeyward, runService } from "../../src/main.ts";
+import { clientAs, hex, mr } from "./helpers.ts";
 
 const root = mkdtempSync(join(tmpdir(), "keyward-store-faults-"));
 const cleanups: (() => void)[] = [];
@@ -91,6 +94,7 @@ async function faultCycle(
   inject: () => void,
   repair: () => void,
   cause: RegExp,
+  whileDown?: () => Promise<void>,
 ): Promise<string[]> {
   const acknowledged = [await put(s.running)];
   assert.equal(await s.readyz(), 200);
@@ -105,6 +109,7 @@ async function faultCycle(
   assert.match(String(logged.at(-1)?.cause), cause);
   assert.ok(!JSON.stringify(logged).includes("ciphertext"));
   await until(async () => (await s.readyz()) === 503, "/readyz 503 while the store cannot commit");
+  await whileDown?.();
   repair();
   await until(async () => (await s.readyz()) === 200, "/readyz 200 once the store commits again");
   assert.ok(s.lines.some((l) => l.event === "store.recovered"));
@@ -194,14 +199,29 @@ describe("store faults are loud, reported and recovered from", { concurrency: fa
 
   it("the database file removed under a running service: writes refused, not acknowledged into the unlinked file", async () => {
     const dir = dataDir();
+    mkdirSync(join(dir, "policies"));
+    writeFileSync(
+      join(dir, "policies", "app.json"),
+      JSON.stringify({ id: "app", platforms: ["simulated"], mrEnclave: hex(mr(0xb1)), secrets: { s: "s1" } }),
+    );
     const s = await start(dir);
     const db = join(dir, "keyward.db");
+    const platform = loadSimPlatform(join(dir, "sim"));
     try {
       const kept = await faultCycle(
         s,
         () => renameSync(db, `${db}.away`),
         () => renameSync(`${db}.away`, db),
         /was removed or replaced/,
+        async () => {
+          // A workload's release cannot be audited: it is refused as UNAVAILABLE, never released.
+          const workload = await clientAs(platform, s.running.port, 0xb1);
+          await assert.rejects(workload.getSecrets({ names: ["s"] }), (e: unknown) => {
+            assert.equal((e as { code?: number }).code, Code.Unavailable);
+            assert.equal(fromConnectError(e).code, "ERR_STORE_UNAVAILABLE");
+            return true;
+          });
+        },
       );
       assert.ok(!existsSync(`${db}.away`));
       await s.running.shutdown();

@@ -10,6 +10,7 @@ import type { Worker } from "node:worker_threads";
 import { KeywardError } from "@keyward/attest/errors";
 import { startThread } from "@keyward/platform/runtime";
 import type { AuditEntry, AuditEvent } from "../../audit/chain.ts";
+import { storeFaultOf } from "../faults.ts";
 import type { AuditBatch, AuditBatchResult, AuditWriterData } from "./audit-writer-thread.ts";
 import { fileIdentity, fileUrl } from "./file-identity.ts";
 
@@ -112,7 +113,19 @@ export class AuditWriter {
       this.#worker = undefined;
       const batch = this.#inFlight ?? [];
       this.#inFlight = undefined;
-      const e = new KeywardError("ERR_INTERNAL", "the audit writer thread stopped", { cause });
+      // A thread that could not open the database (removed, replaced, unreadable) is a store fault.
+      const now = fileIdentity(this.#path);
+      const moved = now === undefined || now.dev !== this.#identity?.dev || now.ino !== this.#identity.ino;
+      const fault =
+        storeFaultOf(cause) ??
+        (moved ? `the database file ${this.#path} was removed or replaced` : undefined);
+      const e =
+        fault === undefined
+          ? new KeywardError("ERR_INTERNAL", "the audit writer thread stopped", { cause })
+          : new KeywardError("ERR_STORE_UNAVAILABLE", `the store cannot commit: ${fault}`, {
+              cause,
+              detail: { reason: fault },
+            });
       for (const w of batch) w.reject(e);
       this.#send();
     };
