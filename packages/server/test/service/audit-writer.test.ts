@@ -7,11 +7,12 @@ import { describe, it } from "node:test";
 import { AuditWriter } from "../../src/store/sqlite/audit-writer.ts";
 
 describe("audit writer thread", () => {
-  it("rejects appends with ERR_INTERNAL when its database cannot be opened, and again on retry", async () => {
+  it("rejects appends with ERR_STORE_UNAVAILABLE when its database cannot be opened, and again on retry", async () => {
     const w = new AuditWriter(join(mkdtempSync(join(tmpdir(), "keyward-aw-")), "missing", "x.db"));
     const event = { action: "t", outcome: "ok", subject: "s" } as const;
-    await assert.rejects(w.append(event, new Date().toISOString()), { code: "ERR_INTERNAL" });
-    await assert.rejects(w.append(event, new Date().toISOString()), { code: "ERR_INTERNAL" });
+    // A store fault (the file is not there): reported as such, and the thread never creates one.
+    await assert.rejects(w.append(event, new Date().toISOString()), { code: "ERR_STORE_UNAVAILABLE" });
+    await assert.rejects(w.append(event, new Date().toISOString()), { code: "ERR_STORE_UNAVAILABLE" });
     await w.close();
     await assert.rejects(w.append(event, new Date().toISOString()), { code: "ERR_INTERNAL" });
   });
