@@ -40,6 +40,60 @@ describe("keyward command tree", () => {
     assert.match(version.stdout, /^keyward \d+\.\d+\.\d+/);
   });
 
+  it("serves as npm links it, without the source condition: worker threads (the audit writer) resolve too", async () => {
+    // The hook bin/keyward.js registers covers its main thread only; a worker must get the
+    // condition from startThread, or every audited call fails with ERR_INTERNAL.
+    const linked = fileURLToPath(new URL("../bin/keyward.js", import.meta.url));
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    delete env.npm_config_node_options;
+    const data = join(dir, "linked-serve");
+    assert.equal(keyward("sim", "init", "--data-dir", data).status, 0);
+    assert.equal(keyward("admin", "init", "--data-dir", data).status, 0);
+    const flags = ["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"];
+    const serve = spawn(process.execPath, [linked, "serve", "--simulation", "--data-dir", data, ...flags], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const adminPort = await new Promise<number>((resolve, reject) => {
+        let out = "";
+        serve.stdout.setEncoding("utf8").on("data", (d: string) => {
+          out += d;
+          const m = /"event":"listening".*"adminPort":(\d+)/.exec(out);
+          if (m?.[1] !== undefined) resolve(Number(m[1]));
+        });
+        serve.on("exit", (code) => reject(new Error(`serve exited ${code}: ${out}`)));
+      });
+      const value = join(dir, "linked-value");
+      writeFileSync(value, "v");
+      const admin = ["--admin", `127.0.0.1:${adminPort}`, "--data-dir", data, "--json"];
+      const put = spawnSync(
+        process.execPath,
+        [linked, "admin", "put-secret", "x", "--value-file", value, ...admin],
+        {
+          encoding: "utf8",
+          env,
+        },
+      );
+      assert.equal(put.status, 0, put.stdout + put.stderr);
+      // An OTP verification is audited through the writer thread: a wrong code is ERR_OTP_INVALID
+      // (exit 1), never ERR_INTERNAL (exit 70, "the audit writer thread stopped").
+      const run = (...args: string[]) =>
+        spawnSync(process.execPath, [linked, ...args, ...admin], { encoding: "utf8", env });
+      const account = run("admin", "otp", "create-account", "ops", "--issuer", "Test");
+      assert.equal(account.status, 0, account.stdout + account.stderr);
+      const wrong = run("otp", "verify", "--account", "ops", "--code", "000000");
+      assert.equal(wrong.status, 1, wrong.stdout + wrong.stderr);
+      assert.equal(JSON.parse(wrong.stdout).error.code, "ERR_OTP_INVALID");
+      const audit = run("audit", "verify");
+      assert.equal(audit.status, 0, audit.stdout + audit.stderr);
+      assert.ok(JSON.parse(audit.stdout).entries >= 3, audit.stdout);
+    } finally {
+      serve.kill("SIGTERM");
+    }
+  });
+
   it("exits 2 on an unknown command and lists the commands", () => {
     const r = keyward("no-such-command");
     assert.equal(r.status, 2);

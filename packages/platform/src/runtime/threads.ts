@@ -30,10 +30,21 @@ import { embeddedText, isSingleExecutable } from "./embedded.ts";
  * @throws ERR_INTERNAL when a single executable was built without this thread
  */
 export function startThread(name: string, source: URL, options: WorkerOptions = {}): Worker {
-  if (!isSingleExecutable()) return new Worker(source, options);
+  if (!isSingleExecutable()) return new Worker(source, withSourceCondition(options));
   const code = embeddedText(`thread/${name}.mjs`);
   return new Worker(new URL(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`), {
     ...options,
     name,
   });
+}
+
+// Run from the repository's sources (this very file is TypeScript), the packages a worker imports
+// must resolve to their sources: their `keyward-source` export condition. The process may have
+// it from a hook registered on its main thread only (bin/keyward.js started without npm), which
+// a worker does not inherit, so it is passed explicitly; installed from npm, nothing is added.
+function withSourceCondition(options: WorkerOptions): WorkerOptions {
+  if (!import.meta.url.endsWith(".ts")) return options;
+  const execArgv = options.execArgv ?? process.execArgv;
+  if (execArgv.includes("--conditions=keyward-source")) return options;
+  return { ...options, execArgv: [...execArgv, "--conditions=keyward-source"] };
 }
