@@ -98,11 +98,13 @@ const mapped = (run: Run, method: string, observed: Observed | undefined) => {
   const { listener, requests } = observed;
   return async (request: unknown, c: Call): Promise<unknown> => {
     try {
+      // The observer sees the handler's own error (its Keyward code goes into the request line);
+      // the mapping to a gRPC status comes after it.
       return await requests.observe({ listener, method, headers: c.headers, operator: c.operator }, () =>
-        call(request, c),
+        run(request as never, c),
       );
     } catch (e) {
-      throw toConnectError(e); // a refusal by the observer itself (draining); mapped errors pass as they are
+      throw toConnectError(e);
     }
   };
 };

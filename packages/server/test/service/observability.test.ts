@@ -188,6 +188,16 @@ describe("observability on a running service (simulation)", () => {
     assert.match(String(line?.operator), /^admin:admin:[0-9a-f]{16}$/);
   });
 
+  it("writes an admin call refused with a Keyward code under that code, at warning (not as an internal error)", async () => {
+    const code = await codeOf(svc.admin.putPolicy({ document: '{"id": 7}', format: "json" }));
+    assert.match(code, /^ERR_/);
+    assert.notEqual(code, "ERR_INTERNAL");
+    const line = requestLines(log).find((l) => l.method === "keyward.v1.AdminService/PutPolicy");
+    assert.equal(line?.code, code);
+    assert.equal(line?.decision, "error");
+    assert.equal(line?.level, 40);
+  });
+
   it("counts one-time codes refused and the lockout that follows", async () => {
     const reader = await svc.app(READER);
     const wrong = (n: number) =>
