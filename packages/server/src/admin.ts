@@ -11,12 +11,13 @@ import { KeywardError } from "@keyward/attest/errors";
 import { collateralProviderFor } from "@keyward/channels/collateral";
 import { loadSimPlatform } from "@keyward/platform/sim";
 import { type AdminOperations, adminOperations } from "./features/admin/operations.ts";
+import { rotateMasterKey as rotateAll } from "./features/admin/rotation.ts";
 import { type LocalOtp, localOtp } from "./features/otp/local.ts";
 import { loadOrCreateKeyFile } from "./kernel/envelope.ts";
 import { openPolicyDocument } from "./kernel/policy-sealing.ts";
 import { createPolicySet, loadPolicyEntries } from "./kernel/policy-set.ts";
 import { hardwareQuoteTrust, hardwareTrust, simulationQuoteTrust, simulationTrust } from "./kernel/trust.ts";
-import { openStore, POLICY_READER } from "./main.ts";
+import { FEATURES, openStore, POLICY_READER } from "./main.ts";
 import type { ServiceConfig } from "./ops/config.ts";
 import type { Store } from "./store/contract.ts";
 
@@ -34,7 +35,6 @@ export {
   loadAdminServerCredentials,
 } from "./features/admin/credentials.ts";
 export type { AdminOperations, ExplainSubject, Explanation } from "./features/admin/operations.ts";
-export { rotateMasterKey } from "./features/admin/rotation.ts";
 export type { OtpAccount } from "./features/otp/accounts.ts";
 export { connectOtpAdmin, type OtpAdminClient } from "./features/otp/client.ts";
 export type { LocalOtp } from "./features/otp/local.ts";
@@ -98,3 +98,17 @@ export async function openLocalAdmin(config: ServiceConfig): Promise<LocalAdmin>
   };
 }
 export { createOrRotateKey, KEY_ALGORITHMS, type KeyAlgorithm } from "./kernel/keys.ts";
+
+/**
+ * Master-key rotation of a stopped service's store (features/admin/rotation.ts) with every
+ * feature's own sealed rows (`Feature.reseal`): returns how many of each kind were re-sealed.
+ * @throws ERR_SERVICE_SECRET_INTEGRITY when a row does not open under `oldKey` (nothing is changed)
+ */
+export function rotateMasterKey(
+  store: Store,
+  oldKey: Uint8Array,
+  newKey: Uint8Array,
+  subject: string,
+): Promise<Readonly<Record<string, number>>> {
+  return rotateAll(store, oldKey, newKey, subject, FEATURES);
+}

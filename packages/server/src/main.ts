@@ -50,6 +50,7 @@ import { requestObserver } from "./kernel/requests.ts";
 import type { RpcService } from "./kernel/rpc.ts";
 import type { SecondFactor } from "./kernel/second-factor.ts";
 import { NO_SECRET_RELEASE, type SecretRelease } from "./kernel/secret-release.ts";
+import { loadOrCreateStableKey } from "./kernel/stable-key.ts";
 import { type AdminStepUp, NO_STEP_UP } from "./kernel/step-up.ts";
 import {
   hardwareQuoteTrust,
@@ -331,6 +332,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
   };
   const opened: { stopAccepting?(): void; close(): Promise<void> }[] = [];
   const runtimes: FeatureRuntime[] = [];
+  let stableKey: Uint8Array | undefined;
   // SIGTERM: stop taking connections and requests (new ones: UNAVAILABLE, before any work), let
   // those in flight finish within the grace period, then close every part, the store last. Every
   // part is closed even when one fails to (the first failure is reported once all are).
@@ -361,6 +363,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
     for (const r of runtimes.reverse()) await attempt(() => r.close?.());
     await attempt(() => parts.store.close());
     masterKey.fill(0);
+    stableKey?.fill(0);
     if (failures.length > 0) throw failures[0];
   };
   try {
@@ -368,6 +371,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
     let stepUp: AdminStepUp = options.stepUp ?? NO_STEP_UP;
     let secondFactor: SecondFactor | undefined;
     let secretRelease: SecretRelease = NO_SECRET_RELEASE;
+    stableKey = await loadOrCreateStableKey(parts.store.sql, masterKey);
     const ctx: FeatureContext = {
       config,
       store,
@@ -380,6 +384,7 @@ export async function composeService(parts: ServiceParts, options: RunOptions = 
       }),
       policies,
       masterKey,
+      stableKey,
       trust,
       logger,
       metrics,

@@ -21,6 +21,7 @@ import type { Metrics } from "../ops/metrics.ts";
 import type { Option } from "../ops/options.ts";
 import type { Store } from "../store/contract.ts";
 import type { Migration } from "../store/migrations.ts";
+import type { SqlRunner } from "../store/sql.ts";
 import type { Gate } from "./gate.ts";
 import type { GrantKind } from "./grants.ts";
 import type { Listening } from "./listening.ts";
@@ -40,6 +41,14 @@ export interface Feature {
   readonly grants?: readonly GrantKind<unknown>[];
   /** Starts the feature once the store, policies, trust and gate are up. */
   start?(ctx: FeatureContext): FeatureRuntime | Promise<FeatureRuntime>;
+  /**
+   * Re-seals the feature's own rows sealed by the master key under `newKey`, inside the rotation's
+   * transaction `tx` (`keyward admin rotate-master-key`, with the service stopped); returns how
+   * many. A feature that seals rows with the master key must have it, or a rotation would leave
+   * them unopenable.
+   * @throws ERR_SERVICE_SECRET_INTEGRITY when a row does not open under `oldKey` (nothing is changed)
+   */
+  reseal?(tx: SqlRunner, oldKey: Uint8Array, newKey: Uint8Array): Promise<number>;
 }
 
 /** What the kernel gives a started feature. */
@@ -53,6 +62,11 @@ export interface FeatureContext {
   readonly policies: PolicySet;
   /** The master key (sealing and unsealing only; never logged or returned). */
   readonly masterKey: Uint8Array;
+  /**
+   * The stable key (kernel/stable-key.ts): derive long-lived keys from it (`deriveStableKey`), not
+   * from the master key, so that they survive a master-key rotation.
+   */
+  readonly stableKey: Uint8Array;
   readonly trust: ServiceTrust;
   readonly logger: ServiceLogger;
   readonly metrics: Metrics;

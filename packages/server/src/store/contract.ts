@@ -7,7 +7,7 @@
  */
 import type { AuditEntry, AuditEvent } from "../audit/chain.ts";
 import type { ChainHead } from "../audit/rows.ts";
-import type { Sql } from "./sql.ts";
+import type { Sql, SqlRunner } from "./sql.ts";
 
 /** A sealed secret version as stored: its wrapped data key and its ciphertext (kernel/envelope.ts). */
 export interface SealedSecret {
@@ -70,7 +70,9 @@ export interface Store {
     keys: readonly StoredKey[],
     audit: AuditEvent,
     policies?: readonly StoredPolicy[],
-  ): Promise<void>;
+    /** More re-sealing in the same transaction (sealed values, features' rows); its counts are audited. */
+    more?: (tx: SqlRunner) => Promise<Readonly<Record<string, number>>>,
+  ): Promise<Readonly<Record<string, number>>>;
   /**
    * Stores the next version of policy `id`, audited in the same transaction: its document as
    * given, or as `seal(version)` makes it (the service seals documents: kernel/policy-sealing.ts).

@@ -149,8 +149,9 @@ export function createStore(
     async listKeyVersions() {
       return (await sql.all("SELECT * FROM kms_keys ORDER BY key_id, version")).map(keyOf);
     },
-    rotateMasterKey: (secrets, keys, audit, policies = []) =>
+    rotateMasterKey: (secrets, keys, audit, policies = [], more) =>
       audited(audit, async (tx) => {
+        const counts = (await more?.(tx)) ?? {};
         for (const r of policies)
           await tx.run("UPDATE policies SET document = ? WHERE id = ? AND version = ?", [
             r.document,
@@ -170,8 +171,8 @@ export function createStore(
             r.version,
           ]);
         return {
-          result: undefined,
-          detail: { secrets: secrets.length, keys: keys.length, policies: policies.length },
+          result: counts,
+          detail: { secrets: secrets.length, keys: keys.length, policies: policies.length, ...counts },
         };
       }),
     putPolicy: (id, documentOrSeal, audit) =>

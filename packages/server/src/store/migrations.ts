@@ -86,6 +86,15 @@ export const CORE_MIGRATIONS: MigrationSet = {
         record TEXT NOT NULL
       );`,
     },
+    {
+      version: 5,
+      // Values sealed by the master key and re-sealed at its rotation (kernel/stable-key.ts).
+      sql: (d) => `
+      CREATE TABLE sealed_values (
+        name TEXT PRIMARY KEY,
+        sealed ${d.bytes} NOT NULL
+      );`,
+    },
   ],
 };
 

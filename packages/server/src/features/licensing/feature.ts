@@ -89,8 +89,10 @@ async function start(ctx: FeatureContext): Promise<FeatureRuntime> {
   if (listen === undefined) return {};
   const sql = ctx.store.sql;
   const credential = licensingCredential(ctx.config.dataDir, opts.get(O.LICENSING_SECRETS_DIR));
-  const tokens = accessTokens(ctx.masterKey, ctx.now);
-  const hasher = await passwordHasher(pepperOf(ctx.masterKey));
+  // From the stable key, not the master key: a master-key rotation must not void every password
+  // hash (the pepper) or every session (the token keys).
+  const tokens = accessTokens(ctx.stableKey, ctx.now);
+  const hasher = await passwordHasher(pepperOf(ctx.stableKey));
   const { launcher, mrEnclave, image, close: closeLauncher } = await launcherOf(ctx);
   const tpm = opts.get(O.LICENSING_TPM);
   const ekChain = opts.get(O.LICENSING_EK_CHAIN);

@@ -1,7 +1,7 @@
 /**
  * Password hashing: argon2id (RFC 9106) through `@node-rs/argon2`, with the OWASP Password Storage
  * Cheat Sheet's parameters passed explicitly (m = 19456 KiB, t = 2, p = 1), so a change of the
- * library's defaults cannot weaken them. A pepper — 32 bytes derived from the master key
+ * library's defaults cannot weaken them. A pepper — 32 bytes derived from the service's stable key (kept across master-key rotations)
  * (HKDF-SHA-256, info "keyward licensing password pepper v1") — is argon2's secret input K
  * (RFC 9106 §3.1): a stolen database alone does not allow offline guessing.
  *
@@ -40,10 +40,10 @@ export interface PasswordHasher {
   slot<T>(work: () => Promise<T>): Promise<T>;
 }
 
-/** The pepper: 32 bytes from the master key. */
-export function pepperOf(masterKey: Uint8Array): Buffer {
+/** The pepper: 32 bytes from the service's stable key (kernel/stable-key.ts), which a master-key rotation keeps. */
+export function pepperOf(stableKey: Uint8Array): Buffer {
   return Buffer.from(
-    hkdfSync("sha256", masterKey, new Uint8Array(0), "keyward licensing password pepper v1", 32),
+    hkdfSync("sha256", stableKey, new Uint8Array(0), "keyward licensing password pepper v1", 32),
   );
 }
 

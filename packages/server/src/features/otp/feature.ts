@@ -18,6 +18,7 @@ import {
   OTP_OPERATOR_ROLES,
   OTP_OPTIONS,
 } from "./options.ts";
+import { resealOtpAccounts } from "./sealing.ts";
 import { otpServices } from "./service.ts";
 import { otpAdminStepUp, otpSecondFactor } from "./step-up.ts";
 import { otpVerifier } from "./verifier.ts";
@@ -27,6 +28,7 @@ export const otpFeature: Feature = {
   migrations: OTP_MIGRATIONS,
   options: OTP_OPTIONS,
   grants: [OTP_ENROLLMENT, OTP_REQUIRED],
+  reseal: resealOtpAccounts,
   start(ctx) {
     const o = ctx.config.options;
     const masterKey = () => ctx.masterKey;

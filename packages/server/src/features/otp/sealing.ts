@@ -8,6 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { gcmOpen, gcmSeal } from "../../kernel/envelope.ts";
+import type { SqlRunner } from "../../store/sql.ts";
 
 /** `keyward-otp-v1 ‖ 0x00 ‖ name ‖ 0x00 ‖ generation` (UTF-8). */
 function aadOf(name: string, generation: number): Uint8Array {
@@ -53,4 +54,33 @@ export function openOtpSecret(
   } finally {
     dataKey.fill(0);
   }
+}
+
+/**
+ * Re-wraps every account's data key under `newKey` inside the rotation's transaction `tx` (the
+ * secrets' ciphertexts are unchanged); returns how many accounts (Feature.reseal).
+ * @throws ERR_SERVICE_SECRET_INTEGRITY when an account's key does not open under `oldKey`
+ */
+export async function resealOtpAccounts(
+  tx: SqlRunner,
+  oldKey: Uint8Array,
+  newKey: Uint8Array,
+): Promise<number> {
+  const rows = await tx.all("SELECT name, generation, wrapped_key FROM otp_accounts ORDER BY name");
+  for (const r of rows) {
+    const name = String(r.name);
+    const generation = Number(r.generation);
+    const aad = aadOf(name, generation);
+    const dataKey = gcmOpen(oldKey, new Uint8Array(r.wrapped_key as Uint8Array), aad);
+    try {
+      await tx.run("UPDATE otp_accounts SET wrapped_key = ? WHERE name = ? AND generation = ?", [
+        gcmSeal(newKey, dataKey, aad),
+        name,
+        generation,
+      ]);
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+  return rows.length;
 }
