@@ -1,13 +1,13 @@
 import { openAdminTarget } from "../admin-target.ts";
 import { required, usageError } from "../args.ts";
-import { EXIT, type ExitCode, printJson, say, warn } from "../output.ts";
+import { EXIT, type ExitCode, printJson, warn } from "../output.ts";
 import { adminOtpCreateAccount } from "../specs/otp.ts";
 import type { Parsed } from "../specs/types.ts";
 
 /**
  * `keyward admin otp create-account NAME --issuer ISSUER [--role ROLE]... [--admin HOST:PORT]` —
- * creates the account with a fresh secret and an open one-time enrollment; prints the account
- * (never the secret). Other algorithms or digits than SHA1/6 get a warning: Google Authenticator
+ * creates the account with a fresh secret and an open one-time enrollment; prints the account as
+ * JSON, with or without --json (never the secret). Other algorithms or digits than SHA1/6 get a warning: Google Authenticator
  * on Android, Microsoft Authenticator and Authy ignore them and would show wrong codes.
  */
 export async function run({
@@ -37,14 +37,10 @@ export async function run({
       warn(
         `keyward: warning: ${account.algorithm}, ${account.digits} digits, ${account.period} s: Google Authenticator (Android), Microsoft Authenticator and Authy ignore anything but SHA1, 6 digits, 30 s`,
       );
-    if (json) printJson(account);
-    else {
-      say(`OTP account ${account.name} created (${target.where})`);
-      say(`  issuer      ${account.issuer}`);
-      say(`  roles       ${account.roles.length === 0 ? "-" : account.roles.join(", ")}`);
-      say(`  parameters  ${account.algorithm}, ${account.digits} digits, ${account.period} s`);
-      say(`  enrollment  ${account.enrollment} (otpqr hands the secret over once; docs/otp.md)`);
-    }
+    // JSON always: other tools call this command exactly so and read the account from stdout (the
+    // command form is a contract of issue 12); --json is accepted for uniformity.
+    void json;
+    printJson(account);
     return EXIT.ok;
   } finally {
     await target.close();

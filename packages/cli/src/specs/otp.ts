@@ -15,7 +15,7 @@ export const adminOtpCreateAccount = {
   summary: "create a TOTP account for a task or role (its secret is handed over once, to otpqr)",
   synopsis:
     "NAME --issuer ISSUER [--role ROLE]... [--algorithm SHA1|SHA256|SHA512] [--digits 6|8] [--period SECONDS] [--admin HOST:PORT] [--json]",
-  description: `Prints the account (never its secret). The secret leaves the service once, through the one-time enrollment of an attested otpqr (docs/otp.md). Defaults are what every authenticator honours: SHA1, 6 digits, 30 s; most apps ignore other algorithms, digits and periods. ${WHERE}`,
+  description: `Prints the account as JSON (never its secret), with or without --json. The secret leaves the service once, through the one-time enrollment of an attested otpqr (docs/otp.md). Defaults are what every authenticator honours: SHA1, 6 digits, 30 s; most apps ignore other algorithms, digits and periods. ${WHERE}`,
   positionals: [{ name: "NAME", help: "the account's name: 1-64 of [A-Za-z0-9_.@-], e.g. release-signer" }],
   options: {
     ...ADMIN,

@@ -44,7 +44,15 @@ export function startThread(name: string, source: URL, options: WorkerOptions = 
 // a worker does not inherit, so it is passed explicitly; installed from npm, nothing is added.
 function withSourceCondition(options: WorkerOptions): WorkerOptions {
   if (!import.meta.url.endsWith(".ts")) return options;
+  const condition = "--conditions=keyward-source";
+  // NODE_OPTIONS applies to every thread of the process: nothing to add.
+  if ((process.env.NODE_OPTIONS ?? "").includes(condition)) return options;
   const execArgv = options.execArgv ?? process.execArgv;
-  if (execArgv.includes("--conditions=keyward-source")) return options;
-  return { ...options, execArgv: [...execArgv, "--conditions=keyward-source"] };
+  if (execArgv.includes(condition)) return options;
+  // A worker given execArgv explicitly refuses process-wide V8 flags (ERR_WORKER_INVALID_EXEC_ARGV,
+  // e.g. --max-old-space-size), which it shares with the process anyway: pass the rest.
+  const perThread = execArgv.filter(
+    (a) => !/^--(max-old-space-size|max-semi-space-size|stack-size)(=|$)/.test(a),
+  );
+  return { ...options, execArgv: [...perThread, condition] };
 }

@@ -67,7 +67,16 @@ export class AuditWriter {
       id: this.#nextId++,
       items: batch.map((w) => ({ event: w.event, at: w.at })),
     };
-    const worker = this.#thread();
+    let worker: Worker;
+    try {
+      worker = this.#thread();
+    } catch (cause) {
+      // A thread that cannot even start fails its batch loudly rather than leaving it pending.
+      this.#inFlight = undefined;
+      const e = new KeywardError("ERR_INTERNAL", "the audit writer thread cannot start", { cause });
+      for (const w of batch) w.reject(e);
+      return;
+    }
     worker.ref(); // a batch in flight keeps the process alive until it is durable
     worker.postMessage(message);
   }
