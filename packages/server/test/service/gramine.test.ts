@@ -10,8 +10,6 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -25,6 +23,7 @@ import { hardwareTrust } from "../../src/kernel/trust.ts";
 import { POLICY_READER } from "../../src/main.ts";
 import { gramineSecretProvision, type SecretProvisionOutcome } from "./gramine-client.ts";
 import { hex, mr, seedPolicy, startFixture } from "./helpers.ts";
+import { type RecordedPccs, startRecordedPccs } from "./recorded-pccs.ts";
 import { makeTestTls } from "./tls-ca.ts";
 
 const tls = makeTestTls();
@@ -130,37 +129,16 @@ describe("Gramine secret provisioning in keyward serve", () => {
 
 describe("a real Gramine RA-TLS certificate (SGX hardware) under hardware verification", () => {
   const VECTORS = fileURLToPath(new URL("../../../attest/test/vectors/", import.meta.url));
-  const SGX = join(VECTORS, "dcap", "automata-sgx-v3");
   const GRAMINE_DER = new Uint8Array(readFileSync(join(VECTORS, "ratls", "gramine-cert.der")));
   const AT = new Date("2025-08-15T05:45:00Z"); // inside the collateral's window (ratls/NOTES.md)
-  const collateral = JSON.parse(readFileSync(join(SGX, "collateral.json"), "utf8"));
-  let pccs: Server;
+  let pccs: RecordedPccs;
   let pccsUrl = "";
   before(async () => {
     // A PCCS answering PCS v4 paths with Intel's recorded responses for the vector's FMSPC.
-    pccs = createServer((req, res) => {
-      const path = (req.url ?? "").split("?")[0] ?? "";
-      const chain = (pem: string) => encodeURIComponent(pem);
-      if (path === "/sgx/certification/v4/tcb")
-        return void res
-          .writeHead(200, { "TCB-Info-Issuer-Chain": chain(collateral.tcb_info_issuer_chain) })
-          .end(readFileSync(join(SGX, "tcb_info_response.json")));
-      if (path === "/sgx/certification/v4/qe/identity")
-        return void res
-          .writeHead(200, { "SGX-Enclave-Identity-Issuer-Chain": chain(collateral.qe_identity_issuer_chain) })
-          .end(readFileSync(join(SGX, "qe_identity_response.json")));
-      if (path === "/sgx/certification/v4/pckcrl")
-        return void res
-          .writeHead(200, { "SGX-PCK-CRL-Issuer-Chain": chain(collateral.pck_crl_issuer_chain) })
-          .end(readFileSync(join(SGX, "pck_crl.der")));
-      if (path === "/sgx/certification/v4/rootcacrl")
-        return void res.writeHead(200).end(collateral.root_ca_crl);
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => pccs.listen(0, "127.0.0.1", resolve));
-    pccsUrl = `http://127.0.0.1:${(pccs.address() as AddressInfo).port}`;
+    pccs = await startRecordedPccs();
+    pccsUrl = pccs.url;
   });
-  after(() => new Promise<void>((resolve) => pccs.close(() => resolve())));
+  after(() => pccs.close());
 
   it("verifies with the listener's peer verification, and the policy's grant picks the secret", async () => {
     const verdict = await hardwareTrust(collateralProviderFor(pccsUrl))(GRAMINE_DER, AT);

@@ -6,8 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -22,49 +20,29 @@ import { hardwareTrust, SIM_SERVICE_MEASUREMENT } from "../../src/kernel/trust.t
 import { loadServiceConfig, type RunningKeyward, runService } from "../../src/main.ts";
 import { createLogger } from "../../src/ops/logs.ts";
 import { clientAs, mr } from "./helpers.ts";
+import { type RecordedPccs, startRecordedPccs } from "./recorded-pccs.ts";
 
 const VECTORS = fileURLToPath(new URL("../../../attest/test/vectors/", import.meta.url));
-const SGX = join(VECTORS, "dcap", "automata-sgx-v3");
 const GRAMINE_PEM = readFileSync(join(VECTORS, "ratls", "gramine-cert.pem"), "utf8");
 const GRAMINE_DER = new Uint8Array(readFileSync(join(VECTORS, "ratls", "gramine-cert.der")));
 // Inside the collateral's validity window (see ratls/NOTES.md: same FMSPC as automata-sgx-v3).
 const AT = new Date("2025-08-15T05:45:00Z");
 const GRAMINE_MRENCLAVE = "0866e7ca";
 
-const collateral = JSON.parse(readFileSync(join(SGX, "collateral.json"), "utf8"));
-let pccs: Server;
+let pccs: RecordedPccs;
 let pccsUrl = "";
-const hits: string[] = [];
+let hits: string[] = [];
 const work = mkdtempSync(join(tmpdir(), "keyward-hw-"));
 const silent = createLogger({ write: () => undefined } as unknown as NodeJS.WritableStream);
 
 before(async () => {
   // A PCCS answering PCS v4 paths with Intel's recorded responses (headers carry the issuer chains).
-  pccs = createServer((req, res) => {
-    const path = (req.url ?? "").split("?")[0] ?? "";
-    hits.push(path);
-    const chain = (pem: string) => encodeURIComponent(pem);
-    if (path === "/sgx/certification/v4/tcb")
-      return void res
-        .writeHead(200, { "TCB-Info-Issuer-Chain": chain(collateral.tcb_info_issuer_chain) })
-        .end(readFileSync(join(SGX, "tcb_info_response.json")));
-    if (path === "/sgx/certification/v4/qe/identity")
-      return void res
-        .writeHead(200, { "SGX-Enclave-Identity-Issuer-Chain": chain(collateral.qe_identity_issuer_chain) })
-        .end(readFileSync(join(SGX, "qe_identity_response.json")));
-    if (path === "/sgx/certification/v4/pckcrl")
-      return void res
-        .writeHead(200, { "SGX-PCK-CRL-Issuer-Chain": chain(collateral.pck_crl_issuer_chain) })
-        .end(readFileSync(join(SGX, "pck_crl.der")));
-    if (path === "/sgx/certification/v4/rootcacrl")
-      return void res.writeHead(200).end(collateral.root_ca_crl);
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => pccs.listen(0, "127.0.0.1", resolve));
-  pccsUrl = `http://127.0.0.1:${(pccs.address() as AddressInfo).port}`;
+  pccs = await startRecordedPccs();
+  pccsUrl = pccs.url;
+  hits = pccs.hits;
 });
 after(async () => {
-  await new Promise<void>((resolve) => pccs.close(() => resolve()));
+  await pccs.close();
   rmSync(work, { recursive: true, force: true });
 });
 

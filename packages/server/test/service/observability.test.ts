@@ -9,12 +9,9 @@
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createRaTlsGrpcTransport } from "@keyward/channels/grpc";
 import { initSimPlatform, type SimPlatform, simulatedPlatformAttester } from "@keyward/platform/sim";
@@ -25,6 +22,7 @@ import { createLogger } from "../../src/ops/logs.ts";
 import { openSqliteStore } from "../../src/store/sqlite/engine.ts";
 import { clientAs, hex, mr, seedPolicy, simulatedCaller } from "./helpers.ts";
 import { CapturedLog, codeAt, codeOf, otpDataDir, startOtpReplica, TestClock } from "./otp-fixture.ts";
+import { type RecordedPccs, startRecordedPccs } from "./recorded-pccs.ts";
 
 const T0 = Date.UTC(2030, 0, 1, 0, 0, 10);
 const APP = 0x50; // granted the secret
@@ -257,38 +255,14 @@ describe("observability on a running service (simulation)", () => {
 });
 
 describe("observability in hardware mode: collateral", () => {
-  const VECTORS = fileURLToPath(new URL("../../../attest/test/vectors/", import.meta.url));
-  const SGX = join(VECTORS, "dcap", "automata-sgx-v3");
-  const collateral = JSON.parse(readFileSync(join(SGX, "collateral.json"), "utf8"));
   const work = mkdtempSync(join(tmpdir(), "keyward-obs-hw-"));
-  let pccs: Server;
-  let failing = true;
+  let pccs: RecordedPccs;
   let running: RunningKeyward;
   let platform: SimPlatform;
 
   before(async () => {
     // A PCCS with Intel's recorded responses; it answers 503 until told otherwise.
-    pccs = createServer((req, res) => {
-      const path = (req.url ?? "").split("?")[0] ?? "";
-      if (failing) return void res.writeHead(503).end();
-      const chain = (pem: string) => encodeURIComponent(pem);
-      if (path === "/sgx/certification/v4/tcb")
-        return void res
-          .writeHead(200, { "TCB-Info-Issuer-Chain": chain(collateral.tcb_info_issuer_chain) })
-          .end(readFileSync(join(SGX, "tcb_info_response.json")));
-      if (path === "/sgx/certification/v4/qe/identity")
-        return void res
-          .writeHead(200, { "SGX-Enclave-Identity-Issuer-Chain": chain(collateral.qe_identity_issuer_chain) })
-          .end(readFileSync(join(SGX, "qe_identity_response.json")));
-      if (path === "/sgx/certification/v4/pckcrl")
-        return void res
-          .writeHead(200, { "SGX-PCK-CRL-Issuer-Chain": chain(collateral.pck_crl_issuer_chain) })
-          .end(readFileSync(join(SGX, "pck_crl.der")));
-      if (path === "/sgx/certification/v4/rootcacrl")
-        return void res.writeHead(200).end(collateral.root_ca_crl);
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((r) => pccs.listen(0, "127.0.0.1", r));
+    pccs = await startRecordedPccs({ failing: true });
     mkdirSync(join(work, "policies"), { recursive: true });
     writeFileSync(join(work, "policies", "none.yaml"), `id: none\nmrEnclave: ["${"00".repeat(32)}"]\n`);
     platform = initSimPlatform(join(work, "sim"), { now: new Date() });
@@ -297,7 +271,7 @@ describe("observability in hardware mode: collateral", () => {
       {
         listen: "127.0.0.1:0",
         opsListen: "127.0.0.1:0",
-        pccsUrl: `http://127.0.0.1:${(pccs.address() as AddressInfo).port}`,
+        pccsUrl: pccs.url,
       },
       {},
     );
@@ -314,7 +288,7 @@ describe("observability in hardware mode: collateral", () => {
   });
   after(async () => {
     await running?.shutdown();
-    await new Promise<void>((r) => pccs.close(() => r()));
+    await pccs.close();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -332,7 +306,7 @@ describe("observability in hardware mode: collateral", () => {
       (value(text, 'keyward_collateral_fetch_errors_total{code="ERR_COLLATERAL_FETCH_FAILED"}') ?? 0) >= 1,
       text,
     );
-    failing = false;
+    pccs.failing = false;
     await connect();
     await connect();
     text = await scrape(running.opsPort);
