@@ -2,7 +2,7 @@
  * docs/http.md's curl-and-openssl flow, run as written: its shell blocks (set-up, verification,
  * challenge, evidence, token, release, decryption) and its `open-jwe.mjs`, in one bash process
  * with `keyward` on PATH. What the harness adds is named here: free ports instead of the doc's
- * 7445 and 9095, a wait for the listener after the block that starts `keyward serve &`, the
+ * 7445 and 9095 and of the service listener's default 7443 (`--listen`), a wait for the listener after the block that starts `keyward serve &`, the
  * `service-policy.json` the doc describes in prose (the simulated service's MRENCLAVE), and
  * stopping the service at the end.
  */
@@ -43,9 +43,16 @@ describe("docs/http.md", () => {
     const [openJwe] = blocks(flow, "js");
     assert.equal(sh.length, 7, "set-up, steps 1 to 5, and step 6's key derivation");
     assert.ok(openJwe?.includes("open-jwe.mjs"));
-    const [challengePort, healthPort] = [await freePort(), await freePort()];
+    const [challengePort, healthPort, servicePort] = [await freePort(), await freePort(), await freePort()];
     const ports = (s: string) =>
-      s.replaceAll("7445", String(challengePort)).replaceAll("9095", String(healthPort));
+      s
+        .replaceAll("7445", String(challengePort))
+        .replaceAll("9095", String(healthPort))
+        // The doc leaves the service listener at its default (7443), which may be taken here.
+        .replace(
+          "keyward serve --simulation",
+          `keyward serve --simulation --listen 127.0.0.1:${servicePort}`,
+        );
 
     const bin = join(work, "bin");
     mkdirSync(bin);
