@@ -37,9 +37,13 @@ import { keyMaterial } from "../../src/kernel/keys.ts";
 import { FEATURE_MIGRATIONS, loadServiceConfig, openStore, runService } from "../../src/main.ts";
 import { createLogger } from "../../src/ops/logs.ts";
 import type { Store } from "../../src/store/contract.ts";
+import { CORE_MIGRATIONS } from "../../src/store/migrations.ts";
 import { openPostgresStore } from "../../src/store/postgres/engine.ts";
 import { clientAs, hex, mr, seedPolicy, startFixture, startFixtureOn } from "./helpers.ts";
 import { PG_URL, requirePostgres } from "./postgres.ts";
+
+/** This release's core schema version (each new core migration raises it). */
+const CORE = CORE_MIGRATIONS.migrations.length;
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/previous-release/", import.meta.url));
 const PREVIOUS = {
@@ -214,7 +218,7 @@ describe("upgrade from the previous release's database", () => {
       "SELECT feature, MAX(version) AS v FROM schema_versions GROUP BY feature",
     );
     const byOwner = Object.fromEntries(versions.map((r) => [String(r.feature), Number(r.v)]));
-    assert.equal(byOwner.core, 4, "the core schema migrated forward to version 4");
+    assert.equal(byOwner.core, CORE, `the core schema migrated forward to version ${CORE}`);
     for (const f of FEATURE_MIGRATIONS) assert.equal(byOwner[f.owner], f.migrations.length, f.owner);
     const v = await verifyAuditLog(store);
     assert.ok(v.ok, v.problem);
@@ -262,7 +266,7 @@ describe("upgrade from the previous release's database", () => {
     assert.deepEqual(report.audit, { entries: 8, head: PREVIOUS.sqliteHead });
     assert.equal(report.secretVersions, 4, "every version, the deleted one included, opens");
     assert.equal(report.keyVersions, 2);
-    assert.equal(report.schemaVersions.core, 4);
+    assert.equal(report.schemaVersions.core, CORE);
   });
 
   it("SQLite: a database from a newer release is refused, naming both versions", async () => {
@@ -270,14 +274,16 @@ describe("upgrade from the previous release's database", () => {
     (await openStore(config)).close();
     const db = new DatabaseSync(join(config.dataDir, "keyward.db"));
     db.exec(
-      "INSERT INTO schema_versions (feature, version, applied_at) VALUES ('core', 5, '2031-01-01T00:00:00Z')",
+      `INSERT INTO schema_versions (feature, version, applied_at) VALUES ('core', ${CORE + 1}, '2031-01-01T00:00:00Z')`,
     );
     db.close();
     await assert.rejects(openStore(config), (e: unknown) => {
       assert.ok(isKeywardError(e, "ERR_SERVICE_SCHEMA_NEWER"), String(e));
       assert.match(
         (e as Error).message,
-        /newer Keyward: its core schema is at version 5, this release knows up to 4/,
+        new RegExp(
+          `newer Keyward: its core schema is at version ${CORE + 1}, this release knows up to ${CORE}`,
+        ),
       );
       return true;
     });
@@ -289,7 +295,7 @@ describe("upgrade from the previous release's database", () => {
           v: number;
         }
       ).v,
-      5,
+      CORE + 1,
     );
     after.close();
   });
@@ -430,7 +436,7 @@ describe("PostgreSQL: pg_dump while serving, pg_restore into a fresh database, u
       const core = await store.sql.get(
         "SELECT MAX(version) AS v FROM schema_versions WHERE feature = 'core'",
       );
-      assert.equal(Number(core?.v), 4);
+      assert.equal(Number(core?.v), CORE);
     } finally {
       await store.close();
     }

@@ -89,6 +89,11 @@ export function accessTokens(masterKey: Uint8Array, now: () => Date, rotationMs 
           cause === undefined ? {} : { cause },
         );
       if (token.length === 0 || token.length > 2048) throw refuse("missing or oversized");
+      // Canonical base64url only: a decoder ignores the unused low bits of a segment's last
+      // character, so without this check one token would verify under several spellings.
+      const parts = token.split(".");
+      if (parts.length !== 3 || parts.some((p) => Buffer.from(p, "base64url").toString("base64url") !== p))
+        throw refuse("malformed");
       let kid: unknown;
       try {
         kid = decodeProtectedHeader(token).kid;
