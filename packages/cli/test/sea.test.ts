@@ -75,7 +75,10 @@ describe("keyward as a single executable", { timeout: 600_000 }, () => {
     assert.match(r.stdout, /all verdicts as expected/);
     assert.match(r.stdout, /example app received its secret/);
     assert.match(r.stdout, /modified copy of the app refused: ERR_SERVICE_DENIED/);
-    assert.match(r.stdout, /audit chain verifies: 3 entries/);
+    assert.match(r.stdout, /took the challenge path/);
+    assert.match(r.stdout, /KBS guest received default\/demo\/image-key/);
+    assert.match(r.stdout, /a TD with another MRTD refused/);
+    assert.match(r.stdout, /audit chain verifies: 6 entries/);
     assert.doesNotMatch(r.stdout, /FAIL/);
     assert.doesNotMatch(r.stderr, /ExperimentalWarning/);
     assert.deepEqual(readdirSync(cwd), [], "the extracted quotes and app are removed");
@@ -91,6 +94,16 @@ describe("keyward as a single executable", { timeout: 600_000 }, () => {
     );
     assert.doesNotMatch(r.stdout, /FAIL/);
     assert.deepEqual(readdirSync(cwd), [], "the extracted app and key are removed");
+  });
+
+  it("passes `keyward demo otp`: otpqr (otpauth, qrcode) from the executable's own libraries", () => {
+    const r = sea("demo", "otp");
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /all steps as expected/);
+    assert.match(r.stdout, /otpqr wrote the key URI to a new file, mode 0600/);
+    assert.match(r.stdout, /the same code again: ERR_OTP_REPLAYED/);
+    assert.doesNotMatch(r.stdout, /FAIL/);
+    assert.deepEqual(readdirSync(cwd), [], "the extracted app and the demo's files are removed");
   });
 
   it("measures an enclave app exactly as the sources do", () => {

@@ -8,7 +8,9 @@ export const demo = {
   summary: "verify the bundled real SGX/TDX quotes and a freshly simulated one, and print the verdicts",
   synopsis: "[signing|licensing] [--json]",
   description:
-    "What npm start runs. Exit 0 only when every verdict is the expected one. `keyward demo signing` runs the " +
+    "What npm start runs: real and simulated quotes, then the service with the example app's @keyward/client " +
+    "(mutual RA-TLS and the challenge path) and a Confidential Containers guest over the KBS protocol. " +
+    "Exit 0 only when every verdict is the expected one. `keyward demo signing` runs the " +
     "attested-signing scenario instead: keygen in the IoT gateway enclave, bundle upload, readings signed and " +
     "verified in the cloud, and the key-swap and corruption attacks refused. `keyward demo licensing` runs the licensing " +
     "server with the local launcher and swtpm: sign-up, login, launch, the enclave's certificate bound into a TPM quote, " +
