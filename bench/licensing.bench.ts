@@ -6,7 +6,6 @@
  * (LaunchEnclave, GetEnclaveBinding for a fresh nonce, AK pinned, quote verified, pinned TLS
  * handshake), p50 and p99.
  */
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +17,7 @@ import { startSwtpm } from "@keyward/platform/tpm";
 import { createLogger, loadServiceConfig, runService } from "@keyward/server";
 import { LicensingClient } from "@keyward/server/licensing-client";
 import { hash, verify } from "@node-rs/argon2";
+import { tpm2ToolsAk } from "./tpm2-tools.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "3");
 const LAUNCHES = Number(process.env.BENCH_LAUNCHES ?? "20");
@@ -91,49 +91,10 @@ try {
     const bindings = await rate(() => client.binding(enclave.id, nonce));
     const akName = parseTpm2bPublic((await client.binding(enclave.id, nonce)).akPublic).name;
     await client.stop(enclave.id);
-    const work = mkdtempSync(join(tmpdir(), "keyward-licensing-bench-tools-"));
-    const env = { ...process.env, TPM2TOOLS_TCTI: toolTpm.tcti };
-    const run = (args: string[]) => {
-      const r = spawnSync(args[0] ?? "", args.slice(1), { cwd: work, env, encoding: "utf8" });
-      if (r.status !== 0) throw new Error(`${args[0]}: ${r.stderr}`);
-    };
-    run(["tpm2_createek", "-c", "ek.ctx", "-G", "ecc", "-u", "ek.pub"]);
-    run([
-      "tpm2_createak",
-      "-C",
-      "ek.ctx",
-      "-c",
-      "ak.ctx",
-      "-G",
-      "ecc",
-      "-g",
-      "sha256",
-      "-s",
-      "ecdsa",
-      "-u",
-      "ak.pub",
-    ]);
-    run(["tpm2_flushcontext", "-t"]);
+    const peer = tpm2ToolsAk(toolTpm.tcti);
     const hex = Buffer.from(nonce).toString("hex");
-    const tools = await rate(() => {
-      run([
-        "tpm2_quote",
-        "-c",
-        "ak.ctx",
-        "-l",
-        "sha256:23",
-        "-q",
-        hex,
-        "-g",
-        "sha256",
-        "-m",
-        "q.msg",
-        "-s",
-        "q.sig",
-      ]);
-      run(["tpm2_flushcontext", "-t"]);
-    });
-    rmSync(work, { recursive: true, force: true });
+    const tools = await rate(() => peer.quote(hex));
+    peer.close();
 
     // 3. Launch to a verified, pinned connection.
     const latencies: number[] = [];

@@ -3,12 +3,11 @@
  * process per quote (plus the `tpm2_flushcontext` it needs without a resource manager), and quote
  * verifications per second.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parsePcrList, parseTpm2bPublic, verifyTpmQuote } from "@keyward/attest/tpm";
 import { akEccTemplate, startSwtpm, TPM_RH, TpmClient } from "@keyward/platform/tpm";
+import { type Tpm2ToolsAk, tpm2ToolsAk } from "./tpm2-tools.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "3");
 const selection = parsePcrList("sha256:23");
@@ -27,7 +26,7 @@ async function rate(run: () => Promise<unknown> | unknown, seconds = SECONDS): P
 }
 
 const tpm = await startSwtpm({ transport: "tcp" });
-const work = mkdtempSync(join(tmpdir(), "keyward-tpm-bench-"));
+let peer: Tpm2ToolsAk | undefined;
 try {
   const client = TpmClient.open(tpm.uri);
   await client.startup();
@@ -40,49 +39,8 @@ try {
   await client.flushContext(ak.handle);
   client.close();
 
-  const env = { ...process.env, TPM2TOOLS_TCTI: tpm.tcti };
-  const run = (args: string[]) => {
-    const r = spawnSync(args[0] ?? "", args.slice(1), { cwd: work, env, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`${args[0]}: ${r.stderr}`);
-  };
-  run(["tpm2_createek", "-c", "ek.ctx", "-G", "ecc", "-u", "ek.pub"]);
-  run([
-    "tpm2_createak",
-    "-C",
-    "ek.ctx",
-    "-c",
-    "ak.ctx",
-    "-G",
-    "ecc",
-    "-g",
-    "sha256",
-    "-s",
-    "ecdsa",
-    "-u",
-    "ak.pub",
-  ]);
-  run(["tpm2_flushcontext", "-t"]);
-  const tools = await rate(
-    () => {
-      run([
-        "tpm2_quote",
-        "-c",
-        "ak.ctx",
-        "-l",
-        "sha256:23",
-        "-q",
-        hex,
-        "-g",
-        "sha256",
-        "-m",
-        "q.msg",
-        "-s",
-        "q.sig",
-      ]);
-      run(["tpm2_flushcontext", "-t"]);
-    },
-    Math.max(SECONDS, 3),
-  );
+  peer = tpm2ToolsAk(tpm.tcti);
+  const tools = await rate(() => peer?.quote(hex), Math.max(SECONDS, 3));
 
   const akPub = parseTpm2bPublic(ak.public);
   if (last === undefined) throw new Error("no quote");
@@ -97,11 +55,11 @@ try {
       pcrValues: pcrs,
     }),
   );
-  const toolAk = parseTpm2bPublic(new Uint8Array(readFileSync(join(work, "ak.pub"))));
+  const toolAk = parseTpm2bPublic(new Uint8Array(readFileSync(join(peer.dir, "ak.pub"))));
   verifyTpmQuote({
     ak: toolAk,
-    quote: new Uint8Array(readFileSync(join(work, "q.msg"))),
-    signature: new Uint8Array(readFileSync(join(work, "q.sig"))),
+    quote: new Uint8Array(readFileSync(join(peer.dir, "q.msg"))),
+    signature: new Uint8Array(readFileSync(join(peer.dir, "q.sig"))),
     extraData: nonce,
   });
 
@@ -120,5 +78,5 @@ try {
   );
 } finally {
   await tpm.stop();
-  rmSync(work, { recursive: true, force: true });
+  peer?.close();
 }
