@@ -7,34 +7,27 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chownSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chownSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { BuildahStorage } from "./buildah-storage.ts";
 import { renderGramineManifest } from "./gramine/render.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const IMAGE = "localhost/keyward/keyward:latest";
 const NONROOT = 65532;
-let storage = "";
+let storage: BuildahStorage | undefined;
 let ctr = "";
 let rootfs = "";
 
-const storageArgs = () => [
-  "--root",
-  join(storage, "root"),
-  "--runroot",
-  join(storage, "run"),
-  "--storage-driver",
-  "vfs",
-];
-function buildah(...args: string[]): string {
-  const r = spawnSync("buildah", [...storageArgs(), ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`buildah ${args.join(" ")}: exit ${r.status}\n${r.stderr}`);
-  return r.stdout.trim();
-}
+const store = (): BuildahStorage => {
+  if (storage === undefined) throw new Error("the image was not built");
+  return storage;
+};
+const buildah = (...args: string[]): string => store().buildah(...args);
+const storageArgs = (): string[] => store().args();
 /** `buildah run` as the image's user, with the data directory mounted. */
 const runArgs = (data: string, ...rest: string[]) => [
   ...storageArgs(),
@@ -103,30 +96,13 @@ function descendants(pid: number): number[] {
 describe("the keyward image (buildah)", { timeout: 1_800_000 }, () => {
   let built = "";
   before(() => {
-    storage = mkdtempSync(join(tmpdir(), "keyward-image-test-"));
-    const r = spawnSync(
-      "bash",
-      [
-        join(ROOT, "deploy/build_image.sh"),
-        "--local-bases",
-        "--quiet",
-        ...storageArgs().slice(0, 4),
-        "keyward",
-      ],
-      { encoding: "utf8", maxBuffer: 64 << 20 },
-    );
-    assert.equal(r.status, 0, `build_image.sh failed:\n${r.stderr.slice(-4000)}`);
-    built = r.stdout.trim();
+    storage = new BuildahStorage("keyward-image-test-");
+    built = storage.build("keyward");
     ctr = buildah("from", "--pull=false", IMAGE);
     rootfs = buildah("mount", ctr);
   });
   after(() => {
-    if (storage === "") return;
-    try {
-      buildah("rm", "--all");
-    } finally {
-      rmSync(storage, { recursive: true, force: true });
-    }
+    storage?.remove();
   });
 
   it("is tagged with the version and reports its size; its bases are the labelled stand-ins", () => {
@@ -174,7 +150,7 @@ describe("the keyward image (buildah)", { timeout: 1_800_000 }, () => {
   });
 
   it("serves in simulation mode: ready from the host, stopped by pid, writing only its data volume", async () => {
-    const data = mkdtempSync(join(storage, "data-"));
+    const data = mkdtempSync(join(store().dir, "data-"));
     chownSync(data, NONROOT, NONROOT);
     const init = spawnSync("buildah", runArgs(data, ctr, "--", "/usr/local/bin/keyward", "sim", "init"), {
       encoding: "utf8",
@@ -245,7 +221,7 @@ describe("the keyward image (buildah)", { timeout: 1_800_000 }, () => {
   });
 
   it("refuses hardware mode where there is no TEE, with its code", () => {
-    const data = mkdtempSync(join(storage, "data-"));
+    const data = mkdtempSync(join(store().dir, "data-"));
     chownSync(data, NONROOT, NONROOT);
     const r = spawnSync(
       "buildah",

@@ -14,50 +14,26 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { loadManifest, measure } from "@keyward/platform/launcher";
+import { BuildahStorage } from "./buildah-storage.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const NONROOT = 65532;
-let storage = "";
-const storageArgs = () => [
-  "--root",
-  join(storage, "root"),
-  "--runroot",
-  join(storage, "run"),
-  "--storage-driver",
-  "vfs",
-];
-function buildah(...args: string[]): string {
-  const r = spawnSync("buildah", [...storageArgs(), ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`buildah ${args.join(" ")}: exit ${r.status}\n${r.stderr}`);
-  return r.stdout.trim();
-}
+let storage: BuildahStorage | undefined;
+const store = (): BuildahStorage => {
+  if (storage === undefined) throw new Error("the image was not built");
+  return storage;
+};
+const buildah = (...args: string[]): string => store().buildah(...args);
+const storageArgs = (): string[] => store().args();
 
 describe("the licensing images (buildah)", { timeout: 1_800_000 }, () => {
   let built = "";
   before(() => {
-    storage = mkdtempSync(join(tmpdir(), "keyward-licensing-image-test-"));
-    const r = spawnSync(
-      "bash",
-      [
-        join(ROOT, "deploy/build_image.sh"),
-        "--local-bases",
-        "--quiet",
-        ...storageArgs().slice(0, 4),
-        "licensing",
-        "licensed-app",
-      ],
-      { encoding: "utf8", maxBuffer: 64 << 20 },
-    );
-    assert.equal(r.status, 0, `build_image.sh failed:\n${r.stderr.slice(-4000)}`);
-    built = r.stdout.trim();
+    storage = new BuildahStorage("keyward-licensing-image-test-");
+    built = storage.build("licensing", "licensed-app");
   });
   after(() => {
-    if (storage === "") return;
-    try {
-      buildah("rm", "--all");
-    } finally {
-      rmSync(storage, { recursive: true, force: true });
-    }
+    storage?.remove();
   });
 
   it("tags both with the version and reports their sizes", () => {

@@ -8,17 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawnSync } from "node:child_process";
-import {
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -26,59 +16,36 @@ import { loadManifest, measure } from "@keyward/platform/launcher";
 import { initSimPlatform } from "@keyward/platform/sim";
 import { type TOTP, URI } from "otpauth";
 import { spawnServe } from "../packages/server/test/service/helpers.ts";
+import { BuildahStorage } from "./buildah-storage.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const KEYWARD = join(ROOT, "packages/cli/bin/keyward.ts");
 const IMAGE = "localhost/keyward/otpqr:latest";
 const NONROOT = 65532;
-let storage = "";
+let storage: BuildahStorage | undefined;
 let ctr = "";
 let rootfs = "";
 const children: ChildProcess[] = [];
 
-const storageArgs = () => [
-  "--root",
-  join(storage, "root"),
-  "--runroot",
-  join(storage, "run"),
-  "--storage-driver",
-  "vfs",
-];
-function buildah(...args: string[]): string {
-  const r = spawnSync("buildah", [...storageArgs(), ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`buildah ${args.join(" ")}: exit ${r.status}\n${r.stderr}`);
-  return r.stdout.trim();
-}
+const store = (): BuildahStorage => {
+  if (storage === undefined) throw new Error("the image was not built");
+  return storage;
+};
+const buildah = (...args: string[]): string => store().buildah(...args);
+const storageArgs = (): string[] => store().args();
 const keyward = (...args: string[]) => spawnSync(process.execPath, [KEYWARD, ...args], { encoding: "utf8" });
 
 describe("the otpqr image (buildah)", { timeout: 1_800_000 }, () => {
   let built = "";
   before(() => {
-    storage = mkdtempSync(join(tmpdir(), "keyward-otpqr-image-"));
-    const r = spawnSync(
-      "bash",
-      [
-        join(ROOT, "deploy/build_image.sh"),
-        "--local-bases",
-        "--quiet",
-        ...storageArgs().slice(0, 4),
-        "otpqr",
-      ],
-      { encoding: "utf8", maxBuffer: 64 << 20 },
-    );
-    assert.equal(r.status, 0, `build_image.sh failed:\n${r.stderr.slice(-4000)}`);
-    built = r.stdout.trim();
+    storage = new BuildahStorage("keyward-otpqr-image-");
+    built = storage.build("otpqr");
     ctr = buildah("from", "--pull=false", IMAGE);
     rootfs = buildah("mount", ctr);
   });
   after(() => {
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
-    if (storage === "") return;
-    try {
-      buildah("rm", "--all");
-    } finally {
-      rmSync(storage, { recursive: true, force: true });
-    }
+    storage?.remove();
   });
 
   it("is tagged with the version and its size; holds the executable and its libraries, no shell, no package manager", () => {
@@ -116,7 +83,7 @@ describe("the otpqr image (buildah)", { timeout: 1_800_000 }, () => {
   });
 
   it("enrolls an account against a service on the host; the QR code decodes to a key URI whose code is accepted once", async () => {
-    const data = mkdtempSync(join(storage, "service-"));
+    const data = mkdtempSync(join(store().dir, "service-"));
     initSimPlatform(join(data, "sim"), { now: new Date() });
     assert.equal(keyward("admin", "init", "--data-dir", data).status, 0);
     mkdirSync(join(data, "policies"));
@@ -153,7 +120,7 @@ describe("the otpqr image (buildah)", { timeout: 1_800_000 }, () => {
       if (statSync(p).isDirectory()) for (const e of readdirSync(p)) chownTree(join(p, e));
     };
     chownTree(join(data, "sim"));
-    const out = mkdtempSync(join(storage, "out-"));
+    const out = mkdtempSync(join(store().dir, "out-"));
     chownSync(out, NONROOT, NONROOT);
     const run = (file: string) =>
       spawnSync(
