@@ -16,4 +16,18 @@ describe("audit writer thread", () => {
     await w.close();
     await assert.rejects(w.append(event, new Date().toISOString()), { code: "ERR_INTERNAL" });
   });
+
+  it("rejects appends with ERR_INTERNAL when its thread cannot even start, and again on retry", async () => {
+    const w = new AuditWriter(join(mkdtempSync(join(tmpdir(), "keyward-aw-")), "x.db"), () => {
+      throw new Error("ERR_WORKER_INVALID_EXEC_ARGV"); // what a worker given V8 flags throws
+    });
+    const event = { action: "t", outcome: "ok", subject: "s" } as const;
+    for (let i = 0; i < 2; i++)
+      await assert.rejects(w.append(event, new Date().toISOString()), (e: Error & { code?: string }) => {
+        assert.equal(e.code, "ERR_INTERNAL");
+        assert.match(e.message, /the audit writer thread cannot start/);
+        return true;
+      });
+    await w.close();
+  });
 });

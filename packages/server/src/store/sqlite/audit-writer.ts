@@ -30,11 +30,16 @@ export class AuditWriter {
   #closing: Promise<void> | undefined;
 
   readonly #identity: AuditWriterData["identity"];
+  readonly #start: typeof startThread;
 
-  /** `path`: the database, already created and migrated (the thread never creates one). */
-  constructor(path: string) {
+  /**
+   * `path`: the database, already created and migrated (the thread never creates one). `start`
+   * starts the thread (`startThread`; tests give one that fails).
+   */
+  constructor(path: string, start: typeof startThread = startThread) {
     this.#path = path;
     this.#identity = fileIdentity(path);
+    this.#start = start;
   }
 
   /** Appends `event` (which happened at `at`); resolves with its entry once committed. */
@@ -89,7 +94,7 @@ export class AuditWriter {
       url: fileUrl(this.#path).href,
       identity: this.#identity,
     };
-    const worker = startThread("audit-writer", new URL("./audit-writer-thread.ts", import.meta.url), {
+    const worker = this.#start("audit-writer", new URL("./audit-writer-thread.ts", import.meta.url), {
       workerData: data,
     });
     worker.unref();
