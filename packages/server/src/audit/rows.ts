@@ -149,6 +149,14 @@ export function withClaims(
   return entries.map((e) => {
     const ref = e.detail?.claimsRef;
     const record = typeof ref === "string" ? byRef.get(ref) : undefined;
-    return record === undefined ? e : { ...e, claims: JSON.parse(record) as AuditValue };
+    if (record === undefined) return e;
+    // A record that is not JSON was edited: keep its text, whose hash then fails the chain's check.
+    let claims: AuditValue;
+    try {
+      claims = JSON.parse(record) as AuditValue;
+    } catch {
+      claims = record;
+    }
+    return { ...e, claims };
   });
 }

@@ -288,6 +288,12 @@ for (const engine of engines) {
         Math.min(...appended.filter((e) => e.detail?.claimsRef === ref).map((e) => e.seq)),
       );
       assert.match(broken.problem ?? "", /claims record was edited/);
+      await store.sql.run("UPDATE audit_claims SET record = ? WHERE hash = ?", ['{"tee": "sgx", trunc', ref]);
+      assert.match(
+        (await verifyAuditLog(store)).problem ?? "",
+        /claims record was edited/,
+        "not JSON: edited",
+      );
       await store.sql.run("DELETE FROM audit_claims WHERE hash = ?", [ref]);
       assert.match((await verifyAuditLog(store)).problem ?? "", /claims record is missing/);
       await store.sql.run("INSERT INTO audit_claims (hash, record) VALUES (?, ?)", [
