@@ -30,13 +30,13 @@ export class AuditWriter {
   #closing: Promise<void> | undefined;
 
   readonly #identity: AuditWriterData["identity"];
-  readonly #start: typeof startThread;
+  readonly #start: typeof startThread | undefined;
 
   /**
    * `path`: the database, already created and migrated (the thread never creates one). `start`
    * starts the thread (`startThread`; tests give one that fails).
    */
-  constructor(path: string, start: typeof startThread = startThread) {
+  constructor(path: string, start?: typeof startThread) {
     this.#path = path;
     this.#identity = fileIdentity(path);
     this.#start = start;
@@ -94,9 +94,16 @@ export class AuditWriter {
       url: fileUrl(this.#path).href,
       identity: this.#identity,
     };
-    const worker = this.#start("audit-writer", new URL("./audit-writer-thread.ts", import.meta.url), {
-      workerData: data,
-    });
+    // The literal call below is the shape scripts/build-sea.ts looks for to embed the thread in a
+    // single executable; a test may start it its own way.
+    const worker =
+      this.#start === undefined
+        ? startThread("audit-writer", new URL("./audit-writer-thread.ts", import.meta.url), {
+            workerData: data,
+          })
+        : this.#start("audit-writer", new URL("./audit-writer-thread.ts", import.meta.url), {
+            workerData: data,
+          });
     worker.unref();
     worker.on("message", (r: AuditBatchResult) => {
       const batch = this.#inFlight ?? [];
